@@ -1,0 +1,1 @@
+"""Queries over the Whoosh index: query language, filters, facets, ranking and snippets."""

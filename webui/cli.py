@@ -1,0 +1,14 @@
+"""The `bulletins` command: a click group whose commands are thin calls into the packages.
+
+Each command lives in its own module (`cli_*.py`) and is registered here.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="bulletin-search")
+def main() -> None:
+    """简报检索: full-text search for Chinese government bulletins."""
