@@ -1,0 +1,47 @@
+"""Settings read from the environment, declared in one table so each is documented once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment setting: its variable, default and what it is for."""
+
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("BULLETINS_INDEX", "var/index", "Index folder used when a command gets no --index."),
+    Setting("BULLETINS_USER_DICT", "", "Extra jieba dictionary file (word [freq [tag]] per line)."),
+    Setting("BULLETINS_SYNONYMS", "", "Synonym file replacing the bundled one (one group per line)."),
+    Setting("BULLETINS_CACHE_DIR", "~/.cache/bulletin-search", "Folder for jieba's prefix-dictionary cache."),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The value of setting `name`: the environment variable if set and non-empty, else its default."""
+    return os.environ.get(name) or _BY_NAME[name].default
+
+
+def index_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The index location: `explicit`, else BULLETINS_INDEX, else ./var/index."""
+    return Path(explicit) if explicit else Path(get("BULLETINS_INDEX"))
+
+
+def user_dict() -> Path | None:
+    """The user dictionary named in configuration, if any."""
+    value = get("BULLETINS_USER_DICT")
+    return Path(value).expanduser() if value else None
+
+
+def cache_dir() -> Path:
+    """The folder we own for jieba's cache."""
+    return Path(get("BULLETINS_CACHE_DIR")).expanduser()

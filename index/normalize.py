@@ -1,0 +1,87 @@
+"""Text normalisation shared by indexing and querying.
+
+`normalize` maps every character to exactly one character, so offsets found in the normalised text are
+offsets in the original text: that is what lets snippets highlight exactly the matched text. It applies
+NFKC (full-width letters, digits and punctuation), lower-cases Latin letters and converts traditional
+Chinese characters to simplified ones, but only characters that are unambiguously traditional, so text that
+is already simplified never changes (乾隆 stays 乾隆, 於 stays 於).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from importlib.resources import files
+
+_CJK_RANGES = (
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2FA1F),
+    (0x30000, 0x3134F),
+)
+
+
+def is_cjk(char: str) -> bool:
+    """True for a CJK ideograph (the characters that get unigram and bigram tokens)."""
+    code = ord(char)
+    return any(low <= code <= high for low, high in _CJK_RANGES)
+
+
+def _opencc_table(name: str) -> dict[str, list[str]]:
+    """Read one of OpenCC's character tables: `char<TAB>candidate candidate...`."""
+    text = files("opencc").joinpath("dictionary", name).read_text(encoding="utf-8")
+    table: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        key, _, values = line.partition("\t")
+        if key and values:
+            table[key] = values.split()
+    return table
+
+
+@lru_cache(maxsize=1)
+def traditional_to_simplified() -> dict[str, str]:
+    """Characters that are traditional-only, each with its single simplified form.
+
+    Left out: a character with several candidates (乾 → 干/乾), one that is itself a simplified character,
+    and any character of GB 2312 (the simplified standard: 哪吒 must stay 哪吒). Converting those could
+    change correct simplified text.
+    """
+    to_simplified = _opencc_table("TSCharacters.txt")
+    simplified_chars = set(_opencc_table("STCharacters.txt"))
+    return {
+        char: candidates[0]
+        for char, candidates in to_simplified.items()
+        if len(candidates) == 1
+        and len(char) == 1
+        and len(candidates[0]) == 1
+        and candidates[0] != char
+        and char not in simplified_chars
+        and not _in_gb2312(char)
+    }
+
+
+def _in_gb2312(char: str) -> bool:
+    """True when `char` belongs to GB 2312, the standard set of simplified characters."""
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=65536)
+def normalize_char(char: str) -> str:
+    """The normalised form of one character (always exactly one character)."""
+    folded = unicodedata.normalize("NFKC", char)
+    if len(folded) != 1:
+        folded = char
+    lowered = folded.lower()
+    if len(lowered) == 1:
+        folded = lowered
+    return traditional_to_simplified().get(folded, folded)
+
+
+def normalize(text: str) -> str:
+    """Normalise `text` character by character; the result has the same length as the input."""
+    return "".join(map(normalize_char, text))
