@@ -1,0 +1,421 @@
+"""Bulletin text → `Bulletin`: header, columns, articles (headline, body, source, district) and footer.
+
+The input is text extracted from PDF/Word/HTML bulletins, so the parser repairs the usual damage
+first (page breaks inside sentences, page numbers, leftover HTML tags, bold markers, mixed ASCII and
+full-width punctuation, a whole bulletin on one line) and then reads the layout line by line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.model import DISTRICTS, Article, Bulletin
+from index.normalize_text import CJK_CHARS, unify_punctuation
+from index.readers import read_text
+
+CJK = f"[{CJK_CHARS}]"
+CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+             "六": 6, "七": 7, "八": 8, "九": 9}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+NUM = r"[0-9０-９〇零○一二三四五六七八九十百千两]+"
+SENTENCE_END = "。！？!?…”』）)」"
+
+# Header patterns.
+TOTAL_RE = re.compile(rf"[（(]?\s*总\s*第?\s*({NUM})\s*期\s*[)）]?")
+ISSUE_RE = re.compile(rf"(?<!总)(?<!总第)((?:\d{{4}}\s*年\s*)?(?:增刊|专刊|特刊)?\s*第\s*({NUM})\s*期)")
+YEAR = r"\d{4}|[〇零○一二三四五六七八九]{4}"
+MONTH_DAY = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
+DATE_RE = re.compile(
+    rf"(?:({YEAR})\s*年\s*)?({MONTH_DAY})\s*月\s*({MONTH_DAY})\s*[日号]|(\d{{4}})\s*[-/.]\s*(\d{{1,2}})\s*[-/.]\s*(\d{{1,2}})"
+)
+FILE_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+# Body patterns.
+BRACKET_COLUMN_RE = re.compile(r"^#*\s*(?:\*\*)?\s*[【〔]\s*([^【】〔〕]{1,30}?)\s*[】〕]\s*(?:\*\*)?$")
+SECTION_COLUMN_RE = re.compile(r"^#*\s*(?:\*\*)?\s*[一二三四五六七八九十]{1,3}\s*、\s*([^。，,；;：:！？!?*]{1,25}?)\s*(?:\*\*)?$")
+PAREN_LINE_RE = re.compile(r"^[（(]\s*([^（）()]{2,30}?)\s*[)）]$")
+ORG_SUFFIX_RE = re.compile(r"(?:办|办公室|部|委|会|中心|局|院|厅|处|站|社|台|报|队|所|团|馆|校|府|组|联|署|司|科|网)$")
+PUNCT_RE = re.compile(r"[，。、：:；;,！？!?“”\"\d]")
+TRAILING_SOURCE_RE = re.compile(r"^(.*\S)\s+([（(][^（）()\n]{2,30}[)）])$")
+WHOLE_BOLD_RE = re.compile(r"^\*\*([^*]+)\*\*$")
+LEAD_BOLD_RE = re.compile(r"^\*\*(.+?)\*\*(.*)$")
+SUBHEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．])")
+
+# Footer patterns.
+FOOTER_FIELDS = {"责编": "editor", "责任编辑": "editor", "核稿": "reviewer", "签发": "reviewer",
+                 "电话": "phone", "传真": "fax", "邮箱": "email", "电子邮箱": "email"}
+FOOTER_KEY = "|".join(sorted(FOOTER_FIELDS, key=len, reverse=True))
+FOOTER_LINE_RE = re.compile(rf"^(?:{FOOTER_KEY})\s*[:：]")
+FOOTER_FIELD_RE = re.compile(rf"({FOOTER_KEY})\s*[:：]\s*(.*?)\s*(?=(?:{FOOTER_KEY})\s*[:：]|$)")
+DISTRIBUTION_RE = re.compile(r"^(报|送|发|抄送|抄报)\s*[:：]\s*(.+)$")
+
+# Cleaning patterns.
+RULE_RE = re.compile(r"^[-—_*=＝－]{3,}$")
+PAGE_NUMBER_RE = re.compile(r"^(?:[-—–－~～]*\s*\d{1,3}\s*[-—–－~～]*|第\s*\d{1,3}\s*页|\d{1,3}\s*/\s*\d{1,3}|\d{1,3}\s*、)$")
+INLINE_PAGE_RE = re.compile(rf"(?<=[{CJK_CHARS}，。、；：])\s*(?:[-—–－]\s*\d{{1,3}}\s*[-—–－]|\d{{1,3}}、(?=\s*$))\s*(?=[{CJK_CHARS}]|$)")
+HTML_BREAK_RE = re.compile(r"<\s*(?:br\s*/?|/\s*(?:p|div|h\d|li|tr|table|section|article)\s*)>", re.I)
+HTML_BOLD_RE = re.compile(r"<\s*/?\s*(?:b|strong)(?:\s[^<>]*)?>", re.I)
+HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>\n]{0,300}>|<!--.*?-->", re.S)
+
+# Where a bulletin run together on one line is split back into lines.
+RUN_ON_BREAKS = [
+    re.compile(r"\s*(?=#{1,3}\s)"),
+    re.compile(r"\s*(?=[【〔][^【】〔〕\d]{1,30}[】〕])"),
+    re.compile(r"(?<=[】〕])(?<![\d])\s*"),
+    re.compile(rf"\s*(?=(?<!总)第\s*{NUM}\s*期)"),
+    re.compile(r"\s*(?=[（(]\s*总\s*第)"),
+    re.compile(rf"\s*(?=[（(][^（）()\n，。]{{2,30}}[)）](?:\s|\*\*|{CJK}|$))"),
+    re.compile(rf"\s*(?=(?:{FOOTER_KEY})\s*[:：])"),
+    re.compile(r"\s*(?=(?<![^\s。.])(?:报|送|发)\s*[:：])"),
+    re.compile(r"\s*(?=-{3,})"),
+]
+
+
+@dataclass
+class _Draft:
+    """An article being collected: its column, raw paragraphs and source."""
+
+    column: str | None
+    paragraphs: list[str] = field(default_factory=list)
+    source: str | None = None
+
+
+def parse_file(path: Path, name: str | None = None) -> Bulletin:
+    """Read and parse the bulletin at `path` (ReadError propagates); `name` overrides the file name."""
+    path = Path(path)
+    return parse_text(read_text(path), name if name is not None else path.name)
+
+
+def parse_text(text: str, file: str = "") -> Bulletin:
+    """Parse the text of one bulletin; `file` is kept and gives the year to dates written without one."""
+    lines = prepare_lines(text)
+    bulletin = Bulletin(file=file)
+    header_end = _header_end(lines)
+    _parse_header(lines[:header_end], bulletin, file)
+    body, footer = _split_footer(lines[header_end:])
+    _parse_footer(footer, bulletin)
+    bulletin.articles, bulletin.columns = _parse_articles(body)
+    return bulletin
+
+
+def district_of(text: str | None) -> str | None:
+    """The first Beijing district named in `text` (simplified or traditional), or None."""
+    if not text:
+        return None
+    match = _DISTRICT_RE.search(text)
+    return _DISTRICT_NAMES[match.group(0)] if match else None
+
+
+def _traditional_forms(name: str) -> set[str]:
+    """`name` and its traditional-character spelling (the few characters district names need)."""
+    table = str.maketrans({"区": "區", "东": "東", "阳": "陽", "丰": "豐", "门": "門", "头": "頭",
+                           "沟": "溝", "顺": "順", "义": "義", "兴": "興", "怀": "懷", "云": "雲",
+                           "庆": "慶"})
+    return {name, name.translate(table), name.translate(table).replace("豐台", "豐臺")}
+
+
+_DISTRICT_NAMES = {form: name for name in DISTRICTS for form in _traditional_forms(name)}
+_DISTRICT_RE = re.compile("|".join(sorted(_DISTRICT_NAMES, key=len, reverse=True)))
+
+
+# ---------------------------------------------------------------- cleaning
+
+
+def prepare_lines(text: str) -> list[str]:
+    """Clean extracted text into non-empty lines (HTML, page numbers, rules and run-on layout repaired)."""
+    text = _strip_html(text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", ""))
+    lines = [line.strip(" \t\u3000\xa0") for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    if _is_run_on(lines):
+        lines = _split_run_on(" ".join(lines))
+    lines = [INLINE_PAGE_RE.sub("", line) for line in lines]
+    lines = [line for line in lines if not (PAGE_NUMBER_RE.match(line) or RULE_RE.match(line))]
+    return _merge_open_bold(_split_trailing_sources(lines))
+
+
+def _strip_html(text: str) -> str:
+    """Drop leftover HTML tags (bold kept as ** and breaks as new lines) and decode entities."""
+    if not HTML_TAG_RE.search(text):
+        return text
+    text = re.sub(r"<(script|style)\b.*?</\1\s*>", "", text, flags=re.S | re.I)
+    text = HTML_BREAK_RE.sub("\n\n", text)
+    text = HTML_BOLD_RE.sub("**", text)
+    return html.unescape(HTML_TAG_RE.sub("", text))
+
+
+def _is_run_on(lines: list[str]) -> bool:
+    """True when the bulletin came out as (almost) one line, so its layout must be rebuilt."""
+    return len(lines) <= 3 and sum(map(len, lines)) > 200
+
+
+def _split_run_on(text: str) -> list[str]:
+    """Split a one-line bulletin back into header, column, article, source and footer lines."""
+    for pattern in RUN_ON_BREAKS:
+        text = pattern.sub("\n", text)
+    date = DATE_RE.search(text, 0, 200)
+    if date:
+        text = text[: date.end()] + "\n" + text[date.end():].lstrip()
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def _split_trailing_sources(lines: list[str]) -> list[str]:
+    """Put a source glued to the end of a paragraph after a space (`…。 （朝阳区文明办）`) on its own line."""
+    result: list[str] = []
+    for line in lines:
+        match = TRAILING_SOURCE_RE.match(line)
+        if match and _is_org(PAREN_LINE_RE.match(match.group(2)).group(1)):  # type: ignore[union-attr]
+            result.extend([match.group(1), match.group(2)])
+        else:
+            result.append(line)
+    return result
+
+
+def _merge_open_bold(lines: list[str]) -> list[str]:
+    """Join a line whose ** is left open with the following line(s) that close it (wrapped headlines)."""
+    result: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.count("**") % 2 and i + 1 < len(lines) and "**" in lines[i + 1]:
+            result.append(_glue(line, lines[i + 1]))
+            i += 2
+            continue
+        result.append(line)
+        i += 1
+    return result
+
+
+def _glue(left: str, right: str) -> str:
+    """Join two pieces of one sentence: no space between Chinese, one between Latin words."""
+    if re.search(r"[A-Za-z0-9]$", left) and re.match(r"[A-Za-z0-9]", right):
+        return f"{left} {right}"
+    return left + right
+
+
+# ---------------------------------------------------------------- header
+
+
+def _header_end(lines: list[str]) -> int:
+    """Index of the first line after the header (title, issue, total, office, date)."""
+    for i, line in enumerate(lines[:12]):
+        if i and (_column_name(line, sections=False) or line.startswith("**") or "。" in line or len(line) > 60):
+            return i
+        if DATE_RE.search(line) and not ISSUE_RE.fullmatch(line.strip("# ")):
+            if i + 1 < len(lines) and _is_office_line(lines[i + 1]) and not _office_before(lines[:i + 1]):
+                return i + 2
+            return i + 1
+    return 0 if not lines else min(len(lines), 1)
+
+
+def _is_office_line(line: str) -> bool:
+    """True for a short line naming an issuing office (it may follow the date)."""
+    return len(line) <= 20 and not PUNCT_RE.search(line) and bool(ORG_SUFFIX_RE.search(line))
+
+
+def _office_before(lines: list[str]) -> bool:
+    """True when some header line other than the title is left over after the numbers, i.e. an office."""
+    return len(_header_leftovers(lines)) >= 2
+
+
+def _header_leftovers(lines: list[str]) -> list[str]:
+    """Header lines with issue, total and date removed (title first, then office)."""
+    leftovers = []
+    for line in lines:
+        rest = DATE_RE.sub(" ", ISSUE_RE.sub(" ", TOTAL_RE.sub(" ", line.lstrip("#").replace("*", ""))))
+        rest = _despace(rest.strip(" \t()（）[]|·-—_,，"))
+        if rest:
+            leftovers.append(rest)
+    return leftovers
+
+
+def _parse_header(lines: list[str], bulletin: Bulletin, file: str) -> None:
+    """Fill series, issue, issue_label, total, office and date from the header lines."""
+    joined = "\n".join(line.lstrip("#").replace("*", "") for line in lines)
+    if total := TOTAL_RE.search(joined):
+        bulletin.total = cn_to_int(total.group(1))
+    if issue := ISSUE_RE.search(TOTAL_RE.sub(" ", joined)):
+        bulletin.issue = cn_to_int(issue.group(2))
+        bulletin.issue_label = re.sub(r"\s+", "", issue.group(1))
+    bulletin.date = _find_date(ISSUE_RE.sub(" ", joined), file)
+    leftovers = _header_leftovers(lines)
+    if leftovers:
+        bulletin.series = leftovers[0]
+    if len(leftovers) >= 2:
+        bulletin.office = leftovers[-1]
+
+
+def _despace(text: str) -> str:
+    """Remove letter-spacing between Chinese characters (简 报 → 简报)."""
+    return re.sub(rf"(?<={CJK})\s+(?={CJK})", "", text.strip())
+
+
+def _find_date(text: str, file: str) -> str | None:
+    """The first valid date in `text` as ISO; a date without a year takes the year of the file name."""
+    for match in DATE_RE.finditer(text):
+        if match.group(4):
+            year, month, day = (int(match.group(k)) for k in (4, 5, 6))
+        else:
+            file_year = FILE_YEAR_RE.search(file)
+            year_text = match.group(1) or (file_year.group(1) if file_year else None)
+            if year_text is None:
+                return None
+            year, month, day = cn_to_int(year_text), cn_to_int(match.group(2)), cn_to_int(match.group(3))
+        try:
+            return dt.date(year, month, day).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def cn_to_int(text: str) -> int:
+    """Integer value of Arabic, full-width or Chinese numerals (三十八 → 38, 二〇二〇 → 2020)."""
+    text = text.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if text.isdigit():
+        return int(text)
+    if all(char in CN_DIGITS for char in text):
+        return int("".join(str(CN_DIGITS[char]) for char in text))
+    total, digit = 0, 0
+    for char in text:
+        if char in CN_DIGITS:
+            digit = CN_DIGITS[char]
+        else:
+            total += (digit or 1) * CN_UNITS[char]
+            digit = 0
+    return total + digit
+
+
+# ---------------------------------------------------------------- footer
+
+
+def _split_footer(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Split body lines from the footer (责编, 核稿, 电话, … and the 报/送/发 distribution lines)."""
+    start = len(lines)
+    while start > 0 and (FOOTER_LINE_RE.match(lines[start - 1]) or DISTRIBUTION_RE.match(lines[start - 1])):
+        start -= 1
+    for i, line in enumerate(lines[:start]):
+        if FOOTER_LINE_RE.match(line):
+            start = i
+            break
+    return lines[:start], lines[start:]
+
+
+def _parse_footer(lines: list[str], bulletin: Bulletin) -> None:
+    """Fill editor, reviewer, phone, fax, email and distribution from the footer lines."""
+    for line in lines:
+        if match := DISTRIBUTION_RE.match(line):
+            bulletin.distribution[match.group(1)] = match.group(2).strip()
+            continue
+        for key, value in FOOTER_FIELD_RE.findall(line):
+            attribute = FOOTER_FIELDS[key]
+            if value and getattr(bulletin, attribute) is None:
+                setattr(bulletin, attribute, value.strip())
+
+
+# ---------------------------------------------------------------- articles
+
+
+def _column_name(line: str, sections: bool) -> str | None:
+    """The column a heading line opens (【文明创建】, 〔…〕, or 一、… when `sections`), else None."""
+    match = BRACKET_COLUMN_RE.match(line)
+    if match is None and sections:
+        match = SECTION_COLUMN_RE.match(line)
+    return re.sub(r"\s+", " ", match.group(1).strip()) if match else None
+
+
+def _is_org(text: str) -> bool:
+    """True when `text` reads like an organisation name (a source attribution)."""
+    return len(text) <= 25 and not PUNCT_RE.search(text) and bool(ORG_SUFFIX_RE.search(text))
+
+
+def _source_of(lines: list[str], i: int, sections: bool) -> str | None:
+    """The source named by line `i` when it is a bracketed attribution closing an article, else None."""
+    match = PAREN_LINE_RE.match(lines[i])
+    if match is None:
+        return None
+    text = match.group(1).strip()
+    if _is_org(text):
+        return text
+    at_boundary = i + 1 == len(lines) or lines[i + 1].startswith("**") or _column_name(lines[i + 1], sections)
+    return text if at_boundary and len(text) <= 25 and not PUNCT_RE.search(text) else None
+
+
+def _starts_article(line: str, draft: _Draft | None) -> bool:
+    """True when a bold line or bold lead sentence opens a new article rather than continuing one."""
+    if not line.startswith("**") or draft is None or not draft.paragraphs:
+        return False
+    whole = WHOLE_BOLD_RE.match(line)
+    if whole:
+        if len(draft.paragraphs) == 1 and WHOLE_BOLD_RE.match(draft.paragraphs[0]):
+            return False
+        return not SUBHEADING_RE.match(whole.group(1).strip())
+    return draft.paragraphs[-1].rstrip("*").endswith(tuple(SENTENCE_END))
+
+
+def _parse_articles(lines: list[str]) -> tuple[list[Article], list[str]]:
+    """Group body lines into articles under their columns; return the articles and column names."""
+    sections = not any(BRACKET_COLUMN_RE.match(line) for line in lines)
+    drafts: list[_Draft] = []
+    columns: list[str] = []
+    column: str | None = None
+    draft: _Draft | None = None
+    for i, line in enumerate(lines):
+        name = _column_name(line, sections)
+        if name:
+            column, draft = name, None
+            if name not in columns:
+                columns.append(name)
+            continue
+        source = _source_of(lines, i, sections)
+        if source is not None and draft is not None and draft.paragraphs:
+            draft.source, draft = source, None
+            continue
+        if draft is None or _starts_article(line, draft):
+            draft = _Draft(column)
+            drafts.append(draft)
+        draft.paragraphs.append(line)
+    return [_build_article(d) for d in drafts if d.paragraphs], columns
+
+
+def _build_article(draft: _Draft) -> Article:
+    """Turn a draft's raw paragraphs into headline, body, source and district."""
+    headline, paragraphs = _split_headline(draft.paragraphs)
+    body = "\n".join(unify_punctuation(p) for p in _repair_breaks([p.replace("**", "") for p in paragraphs]))
+    headline = unify_punctuation(re.sub(r"\s+", " ", headline)).strip().rstrip("。.")
+    district = district_of(draft.source) or district_of(headline)
+    return Article(column=draft.column, headline=headline, body=body, source=draft.source, district=district)
+
+
+def _split_headline(paragraphs: list[str]) -> tuple[str, list[str]]:
+    """Headline and remaining body paragraphs: a bold line, a bold lead sentence, or the first sentence."""
+    first = paragraphs[0]
+    if first.startswith("**"):
+        lead = LEAD_BOLD_RE.match(first)
+        if lead:
+            rest = lead.group(2).strip()
+            headline, tail = lead.group(1), paragraphs[1:]
+            if not rest and tail and WHOLE_BOLD_RE.match(tail[0]):
+                headline, tail = _glue(headline, tail[0].strip("*")), tail[1:]
+            return headline.replace("**", ""), ([rest] if rest else []) + tail
+        paragraphs = [first.lstrip("*"), *paragraphs[1:]]
+    repaired = _repair_breaks([p.replace("**", "") for p in paragraphs])
+    first = repaired[0]
+    match = re.search(r"[。！？!?]", first)
+    if match is None:
+        return first, repaired[1:]
+    rest = first[match.end():].strip()
+    return first[: match.start()], ([rest] if rest else []) + repaired[1:]
+
+
+def _repair_breaks(paragraphs: list[str]) -> list[str]:
+    """Join paragraphs split by a page break: one not ending a sentence is glued to the next."""
+    result: list[str] = []
+    for paragraph in paragraphs:
+        if result and not result[-1].endswith(tuple(SENTENCE_END)) and not PAREN_LINE_RE.match(paragraph):
+            result[-1] = _glue(result[-1], paragraph)
+        else:
+            result.append(paragraph)
+    return result
