@@ -12,3 +12,8 @@ import click
 @click.version_option(package_name="bulletin-search")
 def main() -> None:
     """简报检索: full-text search for Chinese government bulletins."""
+
+
+from webui.cli_parse import parse  # noqa: E402
+
+main.add_command(parse)
