@@ -75,7 +75,8 @@ def _load_tokenizer() -> jieba.Tokenizer:
     tokenizer.initialize()
     for path in dictionary_files():
         _check_dictionary(path)
-        tokenizer.load_userdict(str(path))
+        with path.open("rb") as stream:
+            tokenizer.load_userdict(stream)
     return tokenizer
 
 

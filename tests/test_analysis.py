@@ -1,0 +1,193 @@
+"""The Chinese analysis: normalisation, exact and word tokens, positions, offsets, pickling, dictionaries."""
+
+from __future__ import annotations
+
+import pickle
+import unicodedata
+
+import pytest
+
+from index import dictionary
+from index.analysis import ExactAnalyzer, WordAnalyzer, exact_terms, units, word_terms
+from index.normalize import is_cjk, normalize, traditional_to_simplified
+from index.schema import build_schema
+
+
+def tokens(analyzer, text: str, mode: str = "") -> list[tuple[str, int, int, int]]:
+    return [(t.text, t.pos, t.startchar, t.endchar)
+            for t in analyzer(text, positions=True, chars=True, mode=mode)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ＡＢＣ１２３", "abc123"),
+    ("發展", "发展"),
+    ("全院　16个", "全院 16个"),
+    ("（石景山区文明办）", "(石景山区文明办)"),
+    ("COVID-19", "covid-19"),
+    ("哪吒乾隆於是著名", "哪吒乾隆於是著名"),
+    ("①㎡…", "1㎡…"),
+])
+def test_normalize(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_normalize_keeps_length_for_every_character() -> None:
+    sample = "".join(chr(code) for code in range(0x20, 0x3000)) + "".join(traditional_to_simplified())
+    assert len(normalize(sample)) == len(sample)
+
+
+def test_simplified_text_survives_unchanged() -> None:
+    """Every hanzi of GB 2312 (the simplified standard) is left exactly as it is."""
+    changed = []
+    for first in range(0xB0, 0xF8):
+        for second in range(0xA1, 0xFF):
+            try:
+                char = bytes([first, second]).decode("gb2312")
+            except UnicodeDecodeError:
+                continue
+            if is_cjk(char) and normalize(char) != char:
+                changed.append(char)
+    assert changed == []
+
+
+def test_traditional_table_only_maps_to_one_simplified_character() -> None:
+    table = traditional_to_simplified()
+    assert table["發"] == "发" and table["會"] == "会"
+    assert all(len(key) == 1 and len(value) == 1 and key != value for key, value in table.items())
+
+
+EXACT_CASES = [
+    ("创城", [("创", 0, 0, 1), ("创城", 0, 0, 2), ("城", 1, 1, 2)]),
+    ("好。经", [("好", 0, 0, 1), ("经", 1, 2, 3)]),
+    ("全院 16 个", [("全", 0, 0, 1), ("全院", 0, 0, 2), ("院", 1, 1, 2), ("院16", 1, 1, 5),
+                  ("16", 2, 3, 5), ("16个", 2, 3, 7), ("个", 3, 6, 7)]),
+    ("第5期", [("第", 0, 0, 1), ("第5", 0, 0, 2), ("5", 1, 1, 2), ("5期", 1, 1, 3), ("期", 2, 2, 3)]),
+    ("Covid 19", [("covid", 0, 0, 5), ("covid 19", 0, 0, 8), ("19", 1, 6, 8)]),
+    ("發展\n會議", [("发", 0, 0, 1), ("发展", 0, 0, 2), ("展", 1, 1, 2), ("会", 2, 3, 4), ("会议", 2, 3, 5),
+                 ("议", 3, 4, 5)]),
+    ("", []),
+    ("，。！", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), EXACT_CASES)
+def test_exact_tokens(text: str, expected: list) -> None:
+    assert tokens(ExactAnalyzer(), text) == expected
+
+
+WORD_CASES = [
+    ("落实门前三包责任制", [("落实", 0, 0, 2), ("门前三包", 1, 2, 6), ("责任制", 2, 6, 9)]),
+    ("街乡吹哨、部门报到", [("街乡吹哨", 0, 0, 4), ("部门报到", 1, 5, 9)]),
+    ("第5期", [("第", 0, 0, 1), ("5", 1, 1, 2), ("期", 2, 2, 3)]),
+    ("碳中和", [("碳中和", 0, 0, 3)]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), WORD_CASES)
+def test_word_tokens_in_query_mode(text: str, expected: list) -> None:
+    assert tokens(WordAnalyzer(), text, mode="query") == expected
+
+
+def test_search_mode_sub_words_share_their_words_position() -> None:
+    found = tokens(WordAnalyzer(), "开展创建文明城区活动")
+    by_text = {text: pos for text, pos, _, _ in found}
+    assert by_text["创建文明城区"] == by_text["创建"] == by_text["文明"] == by_text["城区"]
+    assert by_text["开展"] < by_text["创建文明城区"] < by_text["活动"]
+
+
+SENTENCES = [
+    "市检一分院抓好“五落实”积极参与石景山区精神文明创建活动。",
+    "2019 年共接待群众来访 2215 批次 3155 人次，100%做到了群众来信 7 日内程序回复",
+    "發揮新時代文明實踐志願項目引領作用，通過“點單派單”平台發布17個志願服務項目",
+    "ＣＯＶＩＤ－１９疫情期間，與社區居民攜手戰疫",
+]
+
+
+@pytest.mark.parametrize("analyzer", [WordAnalyzer(), ExactAnalyzer()], ids=["word", "exact"])
+@pytest.mark.parametrize("text", SENTENCES)
+def test_offsets_slice_back_and_positions_are_consecutive(analyzer, text: str) -> None:
+    found = tokens(analyzer, text)
+    assert found
+    for token, _, start, end in found:
+        assert normalize(text[start:end]).replace(" ", "") == token.replace(" ", "")
+    positions = sorted({pos for _, pos, _, _ in found})
+    assert positions == list(range(len(positions)))
+
+
+def test_every_cjk_character_is_a_token() -> None:
+    text = SENTENCES[2]
+    indexed = {t for t, _, _, _ in tokens(ExactAnalyzer(), text)}
+    assert {normalize(c) for c in text if is_cjk(c)} <= indexed
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("好", [["好"]]),
+    ("好经", [["好经"]]),
+    ("高质量发展", [["高质", "质量", "量发", "发展"]]),
+    ("發展", [["发展"]]),
+    ("1.2万", [["1"], ["2万"]]),
+    ("，", []),
+])
+def test_exact_terms(query: str, expected: list) -> None:
+    assert exact_terms(query) == expected
+
+
+def test_word_terms_drop_punctuation() -> None:
+    assert word_terms("高质量发展，碳中和") == ["高质量发展", "碳中和"]
+
+
+def test_units_split_on_punctuation_not_spaces() -> None:
+    segments = [u.segment for u in units("全院 16 个，党团")]
+    assert segments == [0, 0, 0, 0, 1, 1]
+
+
+@pytest.mark.parametrize("analyzer", [WordAnalyzer(), ExactAnalyzer()], ids=["word", "exact"])
+def test_analyzers_pickle(analyzer) -> None:
+    copy = pickle.loads(pickle.dumps(analyzer))
+    assert copy == analyzer
+    assert tokens(copy, "创城工作") == tokens(analyzer, "创城工作")
+
+
+def test_schema_pickles_with_analyzers() -> None:
+    schema = build_schema()
+    copy = pickle.loads(pickle.dumps(schema))
+    assert copy.names() == schema.names()
+    assert tokens(copy["body_exact"].analyzer, "创城") == tokens(schema["body_exact"].analyzer, "创城")
+
+
+@pytest.fixture()
+def user_dict(tmp_path, monkeypatch):
+    """Point configuration at a user dictionary in tmp_path and reload jieba around the test."""
+    path = tmp_path / "user.txt"
+    monkeypatch.setenv("BULLETINS_USER_DICT", str(path))
+    monkeypatch.setenv("BULLETINS_CACHE_DIR", str(tmp_path / "cache"))
+    dictionary.reset()
+    yield path
+    monkeypatch.undo()
+    dictionary.reset()
+
+
+def test_user_dictionary_changes_segmentation_and_hash(user_dict) -> None:
+    user_dict.write_text("", encoding="utf-8")
+    empty_hash = dictionary.dictionary_hash()
+    assert "吉祥小院" not in word_terms("打造吉祥小院品牌")
+    user_dict.write_text("吉祥小院 50000 n\n", encoding="utf-8")
+    dictionary.reset()
+    assert "吉祥小院" in word_terms("打造吉祥小院品牌")
+    assert dictionary.dictionary_hash() != empty_hash
+
+
+def test_malformed_user_dictionary_names_file_and_line(user_dict) -> None:
+    user_dict.write_text("好词 100\n坏词 many\n", encoding="utf-8")
+    with pytest.raises(dictionary.DictionaryError, match=r"user\.txt:2"):
+        dictionary.dictionary_hash()
+
+
+def test_domain_dictionary_is_shipped_and_loaded() -> None:
+    assert dictionary.DOMAIN_DICT.is_file()
+    for word in ("创城", "门前三包", "接诉即办", "街乡吹哨", "双报到", "新时代文明实践所", "石景山区"):
+        assert word_terms(word) == [word]
+
+
+def test_unicode_data_is_what_we_assume() -> None:
+    assert unicodedata.normalize("NFKC", "，") == ","
