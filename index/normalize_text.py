@@ -14,14 +14,14 @@ _CJK_CONTEXT = CJK_CHARS + "\u3000-\u303f\uff00-\uffef“”‘’"
 
 _FULL_WIDTH = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
 _PUNCT = re.compile(
-    rf"(?:(?<=[{_CJK_CONTEXT}])[ \t]*([,:;?!])[ \t]*)|(?:[ \t]*([,:;?!])[ \t]*(?=[{_CJK_CONTEXT}]))"
+    rf"(?:(?<=[{_CJK_CONTEXT}])([,:;?!]))|(?:([,:;?!])(?=[{_CJK_CONTEXT}]))"
 )
 _PARENS = re.compile(r"\(([^()\n]*)\)")
 _HAS_CJK = re.compile(rf"[{CJK_CHARS}]")
 
 
 def _full_width_punct(match: re.Match[str]) -> str:
-    """Replace one ASCII punctuation mark (and the spaces around it) by its full-width form."""
+    """Replace one ASCII punctuation mark by its full-width form."""
     mark = match.group(1) or match.group(2)
     return _FULL_WIDTH[mark]
 

@@ -38,7 +38,9 @@ FILE_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 BRACKET_COLUMN_RE = re.compile(r"^#*\s*(?:\*\*)?\s*[【〔]\s*([^【】〔〕]{1,30}?)\s*[】〕]\s*(?:\*\*)?$")
 SECTION_COLUMN_RE = re.compile(r"^#*\s*(?:\*\*)?\s*[一二三四五六七八九十]{1,3}\s*、\s*([^。，,；;：:！？!?*]{1,25}?)\s*(?:\*\*)?$")
 PAREN_LINE_RE = re.compile(r"^[（(]\s*([^（）()]{2,30}?)\s*[)）]$")
-ORG_SUFFIX_RE = re.compile(r"(?:办|办公室|部|委|会|中心|局|院|厅|处|站|社|台|报|队|所|团|馆|校|府|组|联|署|司|科|网)$")
+ORG_SUFFIX_RE = re.compile(
+    r"(?:办|辦|部|委|会|會|中心|局|院|厅|廳|处|處|站|社|台|臺|报|報|队|隊|所|团|團|馆|館|校|府|组|組|联|聯|署|司|科|网|網)$"
+)
 PUNCT_RE = re.compile(r"[，。、：:；;,！？!?“”\"\d]")
 TRAILING_SOURCE_RE = re.compile(r"^(.*\S)\s+([（(][^（）()\n]{2,30}[)）])$")
 WHOLE_BOLD_RE = re.compile(r"^\*\*([^*]+)\*\*$")
@@ -149,7 +151,10 @@ def _strip_html(text: str) -> str:
 
 def _is_run_on(lines: list[str]) -> bool:
     """True when the bulletin came out as (almost) one line, so its layout must be rebuilt."""
-    return len(lines) <= 3 and sum(map(len, lines)) > 200
+    if len(lines) > 3 or not lines or max(map(len, lines)) < 60:
+        return False
+    joined = " ".join(lines)
+    return bool(re.search(rf"[【〔]|(?:{FOOTER_KEY})\s*[:：]", joined) or ISSUE_RE.search(joined))
 
 
 def _split_run_on(text: str) -> list[str]:
@@ -226,10 +231,24 @@ def _header_leftovers(lines: list[str]) -> list[str]:
     leftovers = []
     for line in lines:
         rest = DATE_RE.sub(" ", ISSUE_RE.sub(" ", TOTAL_RE.sub(" ", line.lstrip("#").replace("*", ""))))
-        rest = _despace(rest.strip(" \t()（）[]|·-—_,，"))
+        rest = _despace(_strip_unbalanced(rest.strip(" \t|·-—_,，")))
         if rest:
             leftovers.append(rest)
     return leftovers
+
+
+def _strip_unbalanced(text: str) -> str:
+    """Drop brackets left dangling at either end once the issue and total numbers were removed."""
+    previous = None
+    while previous != text:
+        previous = text
+        if text[:1] in "(（" and not re.search(r"[)）]", text):
+            text = text[1:].strip()
+        if text[-1:] in ")）" and not re.search(r"[(（]", text):
+            text = text[:-1].strip()
+        if text in {"()", "（）"}:
+            text = ""
+    return text
 
 
 def _parse_header(lines: list[str], bulletin: Bulletin, file: str) -> None:
