@@ -56,7 +56,7 @@ FOOTER_FIELD_RE = re.compile(rf"({FOOTER_KEY})\s*[:：]\s*(.*?)\s*(?=(?:{FOOTER_
 DISTRIBUTION_RE = re.compile(r"^(报|送|发|抄送|抄报)\s*[:：]\s*(.+)$")
 
 # Cleaning patterns.
-RULE_RE = re.compile(r"^[-—_*=＝－]{3,}$")
+RULE_RE = re.compile(r"^(?:[-—_*=＝－]{3,}|#+)$")
 PAGE_NUMBER_RE = re.compile(r"^(?:[-—–－~～]*\s*\d{1,3}\s*[-—–－~～]*|第\s*\d{1,3}\s*页|\d{1,3}\s*/\s*\d{1,3}|\d{1,3}\s*、)$")
 INLINE_PAGE_RE = re.compile(rf"(?<=[{CJK_CHARS}，。、；：])\s*(?:[-—–－]\s*\d{{1,3}}\s*[-—–－]|\d{{1,3}}、(?=\s*$))\s*(?=[{CJK_CHARS}]|$)")
 HTML_BREAK_RE = re.compile(r"<\s*(?:br\s*/?|/\s*(?:p|div|h\d|li|tr|table|section|article)\s*)>", re.I)
@@ -65,16 +65,17 @@ HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>\n]{0,300}>|<!--.*?-->", re.S)
 
 # Where a bulletin run together on one line is split back into lines.
 RUN_ON_BREAKS = [
-    re.compile(r"\s*(?=#{1,3}\s)"),
+    re.compile(r"\s*(?<!#)(?=#{1,3}\s)"),
     re.compile(r"\s*(?=[【〔][^【】〔〕\d]{1,30}[】〕])"),
     re.compile(r"(?<=[】〕])(?<![\d])\s*"),
     re.compile(rf"\s*(?=(?<!总)第\s*{NUM}\s*期)"),
     re.compile(r"\s*(?=[（(]\s*总\s*第)"),
-    re.compile(rf"\s*(?=[（(][^（）()\n，。]{{2,30}}[)）](?:\s|\*\*|{CJK}|$))"),
     re.compile(rf"\s*(?=(?:{FOOTER_KEY})\s*[:：])"),
     re.compile(r"\s*(?=(?<![^\s。.])(?:报|送|发)\s*[:：])"),
     re.compile(r"\s*(?=-{3,})"),
 ]
+
+RUN_ON_SOURCE_RE = re.compile(r"\s*[（(]([^（）()\n，。]{2,30})[)）]\s*")
 
 
 @dataclass
@@ -161,6 +162,7 @@ def _split_run_on(text: str) -> list[str]:
     """Split a one-line bulletin back into header, column, article, source and footer lines."""
     for pattern in RUN_ON_BREAKS:
         text = pattern.sub("\n", text)
+    text = RUN_ON_SOURCE_RE.sub(lambda m: f"\n{m.group(0).strip()}\n" if _is_org(m.group(1)) else m.group(0), text)
     date = DATE_RE.search(text, 0, 200)
     if date:
         text = text[: date.end()] + "\n" + text[date.end():].lstrip()
