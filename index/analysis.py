@@ -9,7 +9,8 @@ Two views of the same text, both over `normalize`d text so offsets slice back in
 * `ExactTokenizer`: every CJK character (unigram) and every pair of adjacent units (bigram) at the
   character's position, where a unit is a CJK character or a Latin/digit run. Any Chinese query string is
   then a phrase of bigrams (or one unigram) that matches exactly the texts containing it, whether or not
-  jieba cuts it as a word. Punctuation and line breaks separate units; spaces do not (全院 16 个).
+  jieba cuts it as a word. Punctuation, line breaks and spaces between two CJK characters separate
+  units; spaces next to Latin or digits do not (全院 16 个).
 
 jieba's own `ChineseAnalyzer` is not used: it stores character offsets as positions, so phrases fail.
 Both tokenizers hold no jieba object, so they pickle (Whoosh stores the schema inside the index).
@@ -57,10 +58,19 @@ def units(text: str) -> list[Unit]:
             result.append(Unit(text[index:end], index, end, segment))
             index = end
         else:
-            if char not in _JOINERS:
+            if char not in _JOINERS or _separates_chinese(text, index, result):
                 segment += 1
             index += 1
     return result
+
+
+def _separates_chinese(text: str, index: int, found: list[Unit]) -> bool:
+    """True when the space at `index` stands between two CJK characters (水 万里: two phrases)."""
+    following = index + 1
+    while following < len(text) and text[following] in _JOINERS:
+        following += 1
+    return (bool(found) and found[-1].end == index and is_cjk(found[-1].text[-1])
+            and following < len(text) and is_cjk(text[following]))
 
 
 def bigram(first: str, second: str) -> str:
