@@ -17,3 +17,8 @@ def main() -> None:
 from webui.cli_parse import parse  # noqa: E402
 
 main.add_command(parse)
+
+from webui.cli_build import build, stats  # noqa: E402
+
+main.add_command(build)
+main.add_command(stats)

@@ -1,0 +1,85 @@
+"""`bulletins build SRC...` and `bulletins stats`: write the index and show what it holds.
+
+Exit statuses of `build`: 0 every file was indexed, 3 the build completed but skipped files (each named on
+stderr with its reason), 1 the build failed (message on stderr, served index untouched), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from index import config, dictionary
+from index.store import IndexError_
+from index.writer import BuildError, build as build_index
+from index.stats import index_stats
+
+#: `build` exit status when the build completed but some files could not be indexed.
+EXIT_SKIPPED = 3
+#: `build` exit status when the build failed.
+EXIT_FAILED = 1
+
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+    help="Index folder (default: $BULLETINS_INDEX, else ./var/index).")
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@index_option
+@click.option("--full", is_flag=True, help="Rebuild from scratch into a new generation, then swap it in.")
+@click.option("--wait", "wait", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for another running build to finish.")
+@click.option("--user-dict", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
+              help="Extra jieba dictionary (overrides $BULLETINS_USER_DICT).")
+def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: float, user_dict: Path | None) -> None:
+    """Index the bulletin files in SOURCES (files or folders), incrementally unless --full.
+
+    Exits 0 when every file was indexed, 3 when some were skipped, 1 when the build failed.
+    """
+    if user_dict is not None:
+        os.environ["BULLETINS_USER_DICT"] = str(user_dict)
+        dictionary.reset()
+    root = config.index_dir(index_dir)
+    try:
+        report = build_index(list(sources), root, full=full, lock_wait=wait, log=_err)
+    except (BuildError, IndexError_, OSError) as error:
+        _err(f"error: build failed: {error}")
+        raise click.exceptions.Exit(EXIT_FAILED) from error
+    click.echo(report.summary())
+    for item in report.skipped:
+        _err(f"skipped: {item.file}: {item.reason}")
+    if report.skipped:
+        raise click.exceptions.Exit(EXIT_SKIPPED)
+
+
+@click.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as a JSON object.")
+def stats(index_dir: Path | None, as_json: bool) -> None:
+    """Show what the index holds: articles, bulletins, dates, districts, years and how it was built."""
+    try:
+        figures = index_stats(config.index_dir(index_dir))
+    except IndexError_ as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else format_stats(figures))
+
+
+def format_stats(figures: dict[str, Any]) -> str:
+    """A readable table of `index_stats` output."""
+    lines = [f"{name}: {figures[name]}" for name in
+             ("generation", "articles", "bulletins", "date_from", "date_to", "built_at", "dictionary_hash",
+              "schema_version")]
+    lines.append("districts:")
+    lines += [f"  {name}: {count}" for name, count in figures["districts"].items()]
+    lines.append("years:")
+    lines += [f"  {year}: {count}" for year, count in figures["years"].items()]
+    return "\n".join(lines)
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
