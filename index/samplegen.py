@@ -98,6 +98,7 @@ class Deck:
         self._items, self._rng, self._pile = list(items), rng, []
 
     def draw(self) -> str:
+        """The next item of the current round (a new shuffled round when one runs out)."""
         if not self._pile:
             self._pile = list(self._items)
             self._rng.shuffle(self._pile)
@@ -110,8 +111,10 @@ class Filler:
     def __init__(self, rng: random.Random, vocab: dict[str, list[str]], context: dict[str, str]) -> None:
         self.rng, self.vocab, self.context = rng, vocab, context
         self.subject_uses = 0
+        self._full_subject = False
 
     def fill(self, template: str, *, full_subject: bool = False) -> str:
+        """`template` with every slot filled (slots may yield slots); `full_subject` for headlines."""
         self._full_subject = full_subject
         for _ in range(4):
             filled = _SLOT.sub(self._value, template)
@@ -323,12 +326,14 @@ def _printed(block: Block, first_page: bool) -> str:
 
 
 def _header(bulletin: SampleBulletin) -> list[str]:
+    """Series title, issue, running total, office and date, spaced as in the seed."""
     day = bulletin.day
     return [f"# {SERIES}", f"第 {bulletin.issue} 期", f"(总第 {bulletin.total} 期)", OFFICE,
             f"{day.year} 年 {day.month} 月 {day.day} 日"]
 
 
 def _footer(bulletin: SampleBulletin, footer: dict[str, str]) -> list[str]:
+    """Editor, reviewer, contacts and the 报/送/发 distribution lines between rules, as in the seed."""
     return [f"责编:{bulletin.editor}", f"核稿:{bulletin.reviewer}", f"电话:{footer['phone']}",
             f"传真:{footer['fax']}", f"邮箱:{footer['email']}", "---",
             f"报:{footer['报']}", f"送:{footer['送']}", f"发:{footer['发']}", "---"]
