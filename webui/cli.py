@@ -18,6 +18,11 @@ from webui.cli_parse import parse  # noqa: E402
 
 main.add_command(parse)
 
+from webui.cli_serve import demo, serve  # noqa: E402
+
+main.add_command(serve)
+main.add_command(demo)
+
 from webui.cli_build import build, stats  # noqa: E402
 
 main.add_command(build)

@@ -1,0 +1,102 @@
+"""`bulletins serve` (the web UI and API under waitress) and `bulletins demo` (sample corpus, index, serve)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+
+
+DEMO_BULLETINS = 300
+DEMO_SEED = 2147
+
+
+def server_url(host: str, port: int) -> str:
+    """The http URL of host:port (IPv6 hosts in brackets)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+@click.command()
+@click.option("--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              envvar="BULLETINS_INDEX", help="Index folder [env BULLETINS_INDEX; default var/index].")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="HOST",
+              help="Address to bind; the default serves this machine only.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), metavar="PORT",
+              help="TCP port (0 picks a free one).")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), metavar="N",
+              help="Worker threads.")
+def serve(index: Path | None, host: str, port: int, threads: int) -> None:
+    """Serve the web UI and JSON API with waitress until interrupted.
+
+    A rebuild of the index shows up without a restart.
+    """
+    from waitress import create_server
+
+    from webui import create_app
+    from webui.engine import close_engine
+
+    app = create_app()
+    if index is not None:
+        app.config["INDEX"] = str(index)
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="bulletins")
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
+    click.echo(f"Serving 简报检索 on {server_url(host, server.effective_port)}", nl=True)
+    click.echo(f"Index: {app.config['INDEX']}  (Ctrl+C stops)")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.close()
+        close_engine(app)
+
+
+def ensure_corpus(corpus: Path) -> bool:
+    """Generate the deterministic sample corpus into `corpus` unless it is there; True when generated."""
+    from index.samplegen import generate_corpus
+
+    if corpus.is_dir() and any(corpus.iterdir()):
+        return False
+    corpus.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".corpus-", dir=corpus.parent))
+    try:
+        generate_corpus(staging, bulletins=DEMO_BULLETINS, seed=DEMO_SEED)
+        if corpus.exists():
+            corpus.rmdir()
+        staging.rename(corpus)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return True
+
+
+@click.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo"),
+              show_default=True, metavar="DIR", help="Folder for the sample corpus and its index.")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="HOST", help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), metavar="PORT",
+              help="TCP port.")
+@click.option("--no-serve", is_flag=True, help="Only prepare the corpus and index.")
+@click.pass_context
+def demo(ctx: click.Context, directory: Path, host: str, port: int, no_serve: bool) -> None:
+    """Try it out: generate sample bulletins into DIR/corpus, index them into DIR/index, then serve.
+
+    The corpus is generated once (deterministically); the build is incremental, so a second run is quick.
+    """
+    from index.writer import BuildError, build
+
+    corpus, index = directory / "corpus", directory / "index"
+    if ensure_corpus(corpus):
+        click.echo(f"Generated {DEMO_BULLETINS} sample bulletins in {corpus}")
+    try:
+        report = build([corpus], index, full=False)
+    except BuildError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(report.summary())
+    if not no_serve:
+        ctx.invoke(serve, index=index, host=host, port=port, threads=4)
