@@ -238,11 +238,19 @@ def _article(rng: random.Random, phrases: dict[str, Any], theme: dict[str, Any],
     paragraphs = _paragraphs(rng, phrases, _sentences(rng, phrases, theme, filler))
     columns = theme["columns"] + (phrases["general_columns"] if rng.random() < 0.2 else [])
     if city_source:
-        source, credited = city_source, None
+        if rng.random() < 0.8:
+            headline = headline.replace(district, "全市")
+        source, credited = city_source, _first_district_named(headline)
     else:
         source, credited = district + rng.choice(phrases["district_source_kinds"]), district
     style = rng.choices((0, 1, 2), weights=(35, 35, 30))[0]
     return SampleArticle(rng.choice(columns), headline, paragraphs, source, credited, style)
+
+
+def _first_district_named(text: str) -> str | None:
+    """The district a city-level article is about: the first one its headline names, if any."""
+    named = [(text.find(name), name) for name in DISTRICTS if name in text]
+    return min(named)[1] if named else None
 
 
 def _bulletins(count: int, rng: random.Random, phrases: dict[str, Any]) -> list[SampleBulletin]:
