@@ -305,3 +305,23 @@ def test_script_writes_the_same_corpus(tmp_path: Path) -> None:
          "--seed", "9"], capture_output=True, text=True, check=True)
     assert "4 bulletins" in result.stdout
     assert corpus_bytes(tmp_path / "cli") == corpus_bytes(tmp_path / "direct")
+
+
+def test_parser_reads_the_sample_exactly(corpus: Path, truth: list[dict[str, Any]]) -> None:
+    """The product's parser gets every header field and every article of the sample corpus right."""
+    from index.parser import parse_file
+
+    wrong = []
+    for row in truth:
+        bulletin = parse_file(corpus / row["file"])
+        header = (bulletin.series, bulletin.issue, bulletin.total, bulletin.office, bulletin.date,
+                  bulletin.editor, bulletin.reviewer)
+        expected = tuple(row[name] for name in ("series", "issue", "total", "office", "date", "editor", "reviewer"))
+        if header != expected or len(bulletin.articles) != len(row["articles"]):
+            wrong.append(row["file"])
+            continue
+        for got, want in zip(bulletin.articles, row["articles"]):
+            if ((got.column, got.source, got.district, key(got.headline), key(got.body))
+                    != (want["column"], want["source"], want["district"], key(want["headline"]), want["body_key"])):
+                wrong.append((row["file"], want["headline"]))
+    assert wrong == []
