@@ -533,6 +533,7 @@ def _incremental_build(location: IndexLocation, path: Path, files: list[SourceFi
     except BaseException:
         writer.cancel()
         raise
+    log("committing")
     writer.commit()
     report.added = sorted(key for key in outcome.indexed if key not in known)
     report.updated = sorted(key for key in outcome.indexed if key in known)
