@@ -129,18 +129,29 @@ def _window(text: str, spans: list[Span], anchor: Span, width: int) -> tuple[int
 
 def _fragment_html(text: str, spans: list[Span], start: int, end: int) -> str:
     inside = [Span(span.start - start, span.end - start) for span in spans if start <= span.start and span.end <= end]
-    body = mark_html(text[start:end].replace("\n", " "), inside).strip()
-    lead = "…" if start > 0 and text[start - 1] not in BOUNDARIES else ""
-    tail = "…" if end < len(text) and text[end - 1] not in BOUNDARIES else ""
-    return f"{lead}{body}{tail}"
+    return mark_html(text[start:end].replace("\n", " "), inside).strip()
+
+
+def _join(text: str, spans: list[Span], windows: list[tuple[int, int]]) -> str:
+    """Fragments in text order: … where a fragment starts or ends mid-clause, … between separated ones."""
+    parts = []
+    for index, (start, end) in enumerate(windows):
+        if index == 0 and start > 0 and text[start - 1] not in BOUNDARIES:
+            parts.append("…")
+        elif index > 0:
+            parts.append(" … " if start > windows[index - 1][1] else "")
+        parts.append(_fragment_html(text, spans, start, end))
+    last = windows[-1][1]
+    if last < len(text) and text[last - 1] not in BOUNDARIES:
+        parts.append("…")
+    return "".join(parts)
 
 
 def snippet_html(text: str, spans: list[Span], width: int = SNIPPET_WIDTH,
                  fragments: int = SNIPPET_FRAGMENTS) -> str:
     """Up to `fragments` fragments of about `width` characters around the best spans (or the text's start)."""
     if not spans:
-        start, end = _window(text, [], Span(0, 0), width)
-        return _fragment_html(text, [], 0, end)
+        return _join(text, [], [(0, _window(text, [], Span(0, 0), width)[1])])
     windows = []
     for anchor in spans:
         start, end = _window(text, spans, anchor, width)
@@ -154,5 +165,4 @@ def snippet_html(text: str, spans: list[Span], width: int = SNIPPET_WIDTH,
             break
         if all(candidate[2] <= other[1] or candidate[1] >= other[2] for other in chosen):
             chosen.append(candidate)
-    chosen.sort(key=lambda item: item[1])
-    return " ".join(_fragment_html(text, spans, start, end) for _, start, end in chosen)
+    return _join(text, spans, sorted((start, end) for _, start, end in chosen))

@@ -27,3 +27,7 @@ from webui.cli_build import build, stats  # noqa: E402
 
 main.add_command(build)
 main.add_command(stats)
+
+from webui.cli_search import search  # noqa: E402
+
+main.add_command(search)
