@@ -250,3 +250,21 @@ def test_refresh_sees_a_new_build_and_missing_index_is_unavailable(tmp_path: Pat
     build_index(root, GOLDEN)
     assert engine.search(SearchRequest()).total == len(ALL)
     engine.close()
+
+
+def test_threads_search_while_a_rebuild_is_activated(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = build_index(tmp_path, {"b4": GOLDEN["b4"]})
+    engine = Engine(root)
+
+    def work(index: int) -> int:
+        if index == 10:
+            build_index(root, GOLDEN)
+        return engine.search(SearchRequest(q="文明")).total
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        totals = list(pool.map(work, range(40)))
+    assert set(totals) <= {1, 4}
+    assert engine.search(SearchRequest(q="文明")).total == 4
+    engine.close()
