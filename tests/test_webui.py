@@ -6,15 +6,18 @@ import csv
 import html
 import io
 import re
+import socket
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from index.samplegen import generate_corpus
 from index.writer import build
 from webui import STATUS_MESSAGES, create_app
+from webui.cli import main
 from webui.engine import close_engine
 from webui.timeline import Bar, render
 from webui.views import compose_query
@@ -338,3 +341,19 @@ def test_create_app_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatch, 
     assert application.config["INDEX"] == str(tmp_path / "from-env")
     assert application.config["SITE_NAME"] == "测试"
     assert application.config["PROPAGATE_EXCEPTIONS"] is False
+
+
+def test_serve_reports_a_busy_port_as_a_cli_error(index_dir: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--index", str(index_dir), "--port", str(port)])
+    assert result.exit_code == 1
+    assert "cannot listen on 127.0.0.1" in result.output
+
+
+def test_serve_and_demo_help() -> None:
+    for command in ("serve", "demo"):
+        result = CliRunner().invoke(main, [command, "--help"])
+        assert result.exit_code == 0 and "--port" in result.output

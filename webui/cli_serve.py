@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
 import click
+from flask import Flask
 
 
 DEMO_BULLETINS = 300
@@ -42,10 +44,12 @@ def serve(index: Path | None, host: str, port: int, threads: int) -> None:
     if index is not None:
         app.config["INDEX"] = str(index)
     try:
-        server = create_server(app, host=host, port=port, threads=threads, ident="bulletins")
+        listener = listen(host, port)
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
-    click.echo(f"Serving 简报检索 on {server_url(host, server.effective_port)}", nl=True)
+    server = create_server(app, sockets=[listener], threads=threads, ident="bulletins")
+    warm_up(app)
+    click.echo(f"Serving 简报检索 on {server_url(host, listener.getsockname()[1])}")
     click.echo(f"Index: {app.config['INDEX']}  (Ctrl+C stops)")
     try:
         server.run()
@@ -54,6 +58,32 @@ def serve(index: Path | None, host: str, port: int, threads: int) -> None:
     finally:
         server.close()
         close_engine(app)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port (bound here so a busy port fails cleanly, before waitress starts)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def warm_up(app: Flask) -> None:
+    """Open the index and load the dictionaries now, so the first visitor does not wait for them."""
+    from search.errors import IndexUnavailable
+    from search.request import SearchRequest
+    from webui.engine import get_engine
+
+    with app.app_context():
+        try:
+            get_engine().search(SearchRequest(q="简报", size=1))
+        except IndexUnavailable as error:
+            click.echo(f"No index yet ({error}); pages answer 503 until a build finishes.", err=True)
 
 
 def ensure_corpus(corpus: Path) -> bool:
