@@ -27,7 +27,7 @@ def server_url(host: str, port: int) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True, metavar="HOST",
               help="Address to bind; the default serves this machine only.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), metavar="PORT",
-              help="TCP port (0 picks a free one).")
+              envvar="BULLETINS_PORT", help="TCP port (0 picks a free one) [env BULLETINS_PORT].")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), metavar="N",
               help="Worker threads.")
 def serve(index: Path | None, host: str, port: int, threads: int) -> None:
@@ -110,7 +110,7 @@ def ensure_corpus(corpus: Path) -> bool:
               show_default=True, metavar="DIR", help="Folder for the sample corpus and its index.")
 @click.option("--host", default="127.0.0.1", show_default=True, metavar="HOST", help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), metavar="PORT",
-              help="TCP port.")
+              envvar="BULLETINS_PORT", help="TCP port [env BULLETINS_PORT].")
 @click.option("--no-serve", is_flag=True, help="Only prepare the corpus and index.")
 @click.pass_context
 def demo(ctx: click.Context, directory: Path, host: str, port: int, no_serve: bool) -> None:
