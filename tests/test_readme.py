@@ -72,27 +72,32 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_first_command_serves_the_demo_from_a_fresh_clone(fresh_clone: Path) -> None:
+def test_first_command_serves_the_demo_from_a_fresh_clone(fresh_clone: Path, tmp_path: Path) -> None:
     port = _free_port()
     env = _clean_env(BULLETINS_PORT=str(port))
-    process = subprocess.Popen(["bash", "-c", quick_start_commands()[0]], cwd=fresh_clone, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
-    try:
-        deadline = time.monotonic() + 600
-        page = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/search?q=文明", timeout=5) as response:
-                    page = response.read().decode("utf-8")
-                break
-            except OSError:
-                time.sleep(2)
-        assert page is not None, f"the demo never answered: {process.stdout.read() if process.poll() is not None else ''}"
-        assert "<mark>" in page
-    finally:
-        os.killpg(process.pid, 9)
-        process.wait()
+    log = tmp_path / "demo.log"
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(["bash", "-c", quick_start_commands()[0]], cwd=fresh_clone, env=env,
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            page = _wait_for_page(f"http://127.0.0.1:{port}/search?q=%E6%96%87%E6%98%8E", process)
+        finally:
+            os.killpg(process.pid, 9)
+            process.wait()
+    assert page is not None, f"the demo never answered:\n{log.read_text(encoding='utf-8')[-3000:]}"
+    assert "<mark>" in page
+
+
+def _wait_for_page(url: str, process: subprocess.Popen, seconds: float = 600) -> str | None:
+    """The page at `url` once the server answers, or None if the process ends or time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode("utf-8")
+        except OSError:
+            time.sleep(2)
+    return None
 
 
 @pytest.mark.slow
