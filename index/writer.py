@@ -132,7 +132,8 @@ def build(sources: list[Path], root: Path, *, full: bool = False, progress: bool
         if full or live is None:
             report = _full_build(location, files, show_bar, log)
         else:
-            report = _incremental_build(location, location.root / live, files, show_bar, log)
+            report = _incremental_build(location, location.root / live, files, source_scopes(sources),
+                                        show_bar, log)
     report.seconds = time.monotonic() - started
     return report
 
@@ -163,6 +164,20 @@ def walk_sources(sources: Iterable[Path]) -> list[SourceFile]:
             if other.path.resolve() != candidate.path.resolve():
                 raise BuildError(f"{other.path} and {candidate.path} would both be indexed as {candidate.key}")
     return sorted(found.values(), key=lambda item: item.key)
+
+
+def source_scopes(sources: Iterable[Path]) -> list[str]:
+    """The keys each source covers: `name/` for a folder (every key under it), the file name for a file.
+
+    An incremental build deletes only vanished files inside these scopes, so indexing one extra file or
+    folder never drops what other sources put into the index.
+    """
+    return [f"{Path(source).resolve().name}/" if Path(source).is_dir() else Path(source).name
+            for source in sources]
+
+
+def _in_scope(key: str, scopes: list[str]) -> bool:
+    return any(key == scope or (scope.endswith("/") and key.startswith(scope)) for scope in scopes)
 
 
 def _walk_folder(folder: Path) -> Iterator[SourceFile]:
@@ -503,8 +518,8 @@ def indexed_files(ix: Index) -> dict[str, _Indexed]:
     return found
 
 
-def _incremental_build(location: IndexLocation, path: Path, files: list[SourceFile], show_bar: bool,
-                       log: Log) -> BuildReport:
+def _incremental_build(location: IndexLocation, path: Path, files: list[SourceFile], scopes: list[str],
+                       show_bar: bool, log: Log) -> BuildReport:
     """Bring the live generation in line with the files: add new, re-index changed, delete vanished ones."""
     try:
         check_compatible(path)
@@ -518,7 +533,8 @@ def _incremental_build(location: IndexLocation, path: Path, files: list[SourceFi
     unchanged = {key for key, digest in hashes.items() if key in known and known[key].digest == digest}
     report.unchanged = sorted(unchanged)
     changed = [source for source in files if source.key in hashes and source.key not in unchanged]
-    report.deleted = sorted(set(known) - {source.key for source in files})
+    walked = {source.key for source in files}
+    report.deleted = sorted(key for key in known if key not in walked and _in_scope(key, scopes))
     log(f"incremental build of {path}: {len(changed)} files to index, {len(report.deleted)} to delete, "
         f"{len(report.unchanged)} unchanged")
     if not changed and not report.deleted:

@@ -227,6 +227,19 @@ def test_a_file_argument_is_keyed_by_its_name(tmp_path: Path, built: tuple[Path,
     assert doc_count(tmp_path / "index") == len(parse_file(source).articles)
 
 
+def test_building_another_source_keeps_the_first_sources_articles(workspace: tuple[Path, Path],
+                                                                  tmp_path: Path) -> None:
+    corpus, index = workspace
+    before = doc_count(index)
+    extra = tmp_path / "extra.txt"
+    shutil.copy(bulletin_files(corpus)[0], extra)
+    report = quiet_build(extra, index)
+    assert report.added == ["extra.txt"] and report.deleted == []
+    assert doc_count(index) == before + len(parse_file(extra).articles)
+    assert quiet_build(corpus, index).deleted == []
+    assert articles_of(index, "extra.txt") == len(parse_file(extra).articles)
+
+
 def test_leftover_generations_are_removed(workspace: tuple[Path, Path]) -> None:
     corpus, index = workspace
     live = IndexLocation(index).generation()
