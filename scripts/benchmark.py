@@ -16,7 +16,6 @@ import os
 import platform
 import random
 import re
-import resource
 import statistics
 import sys
 import tempfile
@@ -47,6 +46,12 @@ def machine() -> str:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def resident_mib() -> float:
+    """This process's current resident memory (Linux)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def timed(function, *args, **kwargs):
@@ -117,6 +122,7 @@ def baseline_recall(corpus: Path, queries, articles, folder: Path) -> tuple[floa
     from whoosh.qparser import QueryParser
 
     schema = Schema(content=TEXT(analyzer=ChineseAnalyzer(), stored=False))
+    folder.mkdir(parents=True, exist_ok=True)
     ix = whoosh_index.create_in(str(folder), schema)
     start = time.perf_counter()
     writer = ix.writer()
@@ -158,16 +164,15 @@ def main() -> int:
         root = Path(folder) / "index"
         report, build_seconds = timed(build, [args.corpus / "bulletins"], root, full=True, progress=False)
         print(f"full build: {build_seconds:.1f} s ({build_seconds / jieba_seconds:.2f}x the jieba floor), "
-              f"{report}")
+              f"{report.articles} articles, {len(report.skipped)} files skipped")
         _, noop_seconds = timed(build, [args.corpus / "bulletins"], root, progress=False)
         print(f"incremental build with nothing changed: {noop_seconds:.1f} s")
 
         gc.collect()
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss_before = resident_mib()
         engine = Engine(root)
         engine.search(SearchRequest.from_params({"q": "文明"}))
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"open index + first search: peak RSS grew {(rss_after - rss_before) / 1024:.0f} MiB")
+        print(f"open index + first search: resident memory grew {resident_mib() - rss_before:.0f} MiB")
 
         queries = sample_queries(articles, args.queries, rng)
         mismatches = []

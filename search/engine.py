@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -20,13 +20,12 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.index import EmptyIndexError
 
 from index import schema as f
 from index.store import IndexError_, IndexLocation, IndexMeta, check_compatible
 from search.errors import IndexUnavailable
-from search.facets import FacetColumns, count_facets, facet_lists
+from search.facets import FacetColumns, FacetCounts, count_facets, facet_lists
 from search.highlight import find_spans, mark_html, paragraphs_html, snippet_html
 from search.query import (All, Leaf, Node, compile_query, highlight_terms, parse_query, positive_leaves,
                           unparse)
@@ -124,20 +123,19 @@ class Engine:
         synonyms = self.synonyms if request.synonyms else None
         terms = highlight_terms(node, synonyms, request.scope == "title")
         query = compile_query(node, synonyms, request.scope == "title")
+        relevance = _order_is_relevance(request, node)
         with self._use() as snapshot, snapshot.lock:
             searcher = snapshot.searcher
-            counts = count_facets(snapshot.columns, searcher.docs_for_query(query), request)
+            counts, scores = _matches(snapshot, query, request, relevance)
             offset = (request.page - 1) * request.size
-            found = searcher.search(query, filter=filter_query(request), limit=offset + request.size,
-                                    sortedby=_order(request, node))
+            page = _ranked(snapshot.columns, counts.docnums, scores, request, relevance)[offset:offset + request.size]
             hits = []
-            for hit in found[offset:offset + request.size]:
-                stored = hit.fields()
-                headline_spans = find_spans(searcher.reader(), hit.docnum, f.HEADLINE_EXACT, terms, headline=True)
-                body_spans = find_spans(searcher.reader(), hit.docnum, f.BODY_EXACT, terms)
-                score = -hit.score[0] if _order_is_relevance(request, node) else 0.0
+            for docnum in page:
+                stored = searcher.stored_fields(docnum)
+                headline_spans = find_spans(searcher.reader(), docnum, f.HEADLINE_EXACT, terms, headline=True)
+                body_spans = find_spans(searcher.reader(), docnum, f.BODY_EXACT, terms)
                 hits.append(_hit(stored, request.q, mark_html(stored[f.HEADLINE], headline_spans),
-                                 snippet_html(stored[f.BODY], body_spans), score))
+                                 snippet_html(stored[f.BODY], body_spans), scores.get(docnum, 0.0)))
             suggestions = self._suggestions(snapshot, request, node) if counts.total == 0 else []
         return SearchResults(
             query={"q": request.q, "parsed": unparse(node), "params": request.to_params()},
@@ -186,11 +184,11 @@ class Engine:
         """Every match in the request's order (no paging, no snippets): rows for CSV."""
         node = parse_query(request.q)
         query = compile_query(node, self.synonyms if request.synonyms else None, request.scope == "title")
+        relevance = _order_is_relevance(request, node)
         with self._use() as snapshot:
             with snapshot.lock:
-                found = snapshot.searcher.search(query, filter=filter_query(request), limit=None,
-                                                 sortedby=_order(request, node))
-                docnums = [hit.docnum for hit in found]
+                counts, scores = _matches(snapshot, query, request, relevance)
+                docnums = _ranked(snapshot.columns, counts.docnums, scores, request, relevance)
             for start in range(0, len(docnums), EXPORT_CHUNK):
                 with snapshot.lock:
                     rows = [snapshot.searcher.stored_fields(docnum) for docnum in docnums[start:start + EXPORT_CHUNK]]
@@ -275,36 +273,34 @@ class Engine:
         return [_bulletin_header(doc, doc.get(f.BULLETIN_META) or {}) for doc in documents]
 
 
-def filter_query(request: SearchRequest) -> wq.Query | None:
-    """The request's filters as one Whoosh filter query (None when there are none)."""
-    parts: list[wq.Query] = []
-    for fieldname, values in ((f.DISTRICT, request.districts), (f.COLUMN, request.columns),
-                              (f.SOURCE, request.sources), (f.SERIES, request.series)):
-        if values:
-            parts.append(wq.Or([wq.Term(fieldname, value) for value in values]))
-    for fieldname, numbers in ((f.YEAR, request.years), (f.MONTH, request.months)):
-        if numbers:
-            parts.append(wq.Or([wq.NumericRange(fieldname, number, number) for number in numbers]))
-    if request.date_from or request.date_to:
-        low = int(request.date_from.strftime("%Y%m%d")) if request.date_from else None
-        high = int(request.date_to.strftime("%Y%m%d")) if request.date_to else None
-        parts.append(wq.NumericRange(f.DATE_NUM, low, high))
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else wq.And(parts)
-
-
 def _order_is_relevance(request: SearchRequest, node: Node | None) -> bool:
     """Relevance order applies when asked for and there is something to rank (not browse mode)."""
     return request.sort == "relevance" and node is not None
 
 
-def _order(request: SearchRequest, node: Node | None) -> list[sorting.FacetType]:
-    """Relevance (ties: newer first) or date order (articles of one bulletin in their order)."""
-    if _order_is_relevance(request, node):
-        return [sorting.ScoreFacet(), sorting.FieldFacet(f.DATE_NUM, reverse=True)]
-    newest = request.sort != "date-asc"
-    return [sorting.FieldFacet(f.DATE_NUM, reverse=newest), sorting.FieldFacet(f.ORDINAL)]
+def _matches(snapshot: _Snapshot, query: wq.Query, request: SearchRequest,
+             relevance: bool) -> tuple[FacetCounts, dict[int, float]]:
+    """One pass over the index: every match (scored when ranking by relevance), filtered and counted.
+
+    Filters are applied from the in-memory columns while facets are counted, so the query runs once and
+    needs no Whoosh filter query.
+    """
+    if relevance:
+        scores = dict(snapshot.searcher.search(query, limit=None).items())
+        docnums: Iterable[int] = scores.keys()
+    else:
+        scores = {}
+        docnums = snapshot.searcher.docs_for_query(query)
+    return count_facets(snapshot.columns, docnums, request), scores
+
+
+def _ranked(columns: FacetColumns, docnums: list[int], scores: dict[int, float], request: SearchRequest,
+            relevance: bool) -> list[int]:
+    """Docnums in result order: score (ties: newer first), or date with a bulletin's articles in order."""
+    if relevance:
+        return sorted(docnums, key=lambda doc: (-scores[doc], -columns.date_num[doc], columns.ordinal[doc], doc))
+    sign = 1 if request.sort == "date-asc" else -1
+    return sorted(docnums, key=lambda doc: (sign * columns.date_num[doc], columns.ordinal[doc], doc))
 
 
 def _hit(stored: dict[str, Any], q: str, headline_html: str, snippet: str, score: float) -> Hit:

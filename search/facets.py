@@ -44,10 +44,14 @@ class FacetColumns:
 
 @dataclass
 class FacetCounts:
-    """The result of counting: matches passing every filter, and the per-facet counters."""
+    """The result of counting: the matches passing every filter (in input order) and per-facet counters."""
 
-    total: int
+    docnums: list[int]
     counters: dict[str, Counter]
+
+    @property
+    def total(self) -> int:
+        return len(self.docnums)
 
 
 def _date_bounds(request: SearchRequest) -> tuple[int, int]:
@@ -57,7 +61,10 @@ def _date_bounds(request: SearchRequest) -> tuple[int, int]:
 
 
 def count_facets(columns: FacetColumns, docnums: Iterable[int], request: SearchRequest) -> FacetCounts:
-    """Count facet values over `docnums` (the query's matches) under the request's filters."""
+    """Count facet values over `docnums` (the query's matches) under the request's filters.
+
+    The same pass yields the matches that pass every filter, so the hits need no Whoosh filter query.
+    """
     sources, series = set(request.sources), set(request.series)
     low, high = _date_bounds(request)
     dated = request.date_from is not None or request.date_to is not None
@@ -66,7 +73,7 @@ def count_facets(columns: FacetColumns, docnums: Iterable[int], request: SearchR
     values = {"district": columns.district, "year": columns.year, "month": columns.month,
               "column": columns.column}
     counters = {name: Counter() for name in FACETS}
-    total = 0
+    passing = []
     for doc in docnums:
         if sources and columns.source[doc] not in sources:
             continue
@@ -77,12 +84,12 @@ def count_facets(columns: FacetColumns, docnums: Iterable[int], request: SearchR
         own = {name: values[name][doc] for name in FACETS}
         failed = [name for name in FACETS if wanted[name] and own[name] not in wanted[name]]
         if not failed:
-            total += 1
+            passing.append(doc)
             for name in FACETS:
                 counters[name][own[name]] += 1
         elif len(failed) == 1:
             counters[failed[0]][own[failed[0]]] += 1
-    return FacetCounts(total, counters)
+    return FacetCounts(passing, counters)
 
 
 def _label(name: str, value: Any) -> str:
