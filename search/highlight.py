@@ -1,7 +1,7 @@
 """Highlighting from the character offsets stored in the exact fields (no re-analysis of bodies).
 
-`find_spans` reads the postings of a document's exact tokens: a single token's occurrences are spans as
-they are; a phrase of bigrams is an occurrence of its first token at position p with each following token
+`find_spans` reads the postings of a document's exact tokens (for synonyms, of its jieba words in the
+word fields): a single token's occurrences are spans as they are; a phrase of bigrams is an occurrence of its first token at position p with each following token
 at p+1, p+2, ..., joined into one span from the first start to the last end. Overlapping or adjacent spans
 merge. `mark_html` escapes everything and wraps exactly the spans in <mark>; `snippet_html` picks up to two
 ~80-character fragments around the best matches, cut at clause boundaries where possible, … where cut.
@@ -15,12 +15,15 @@ from typing import Any
 
 from whoosh.reading import TermNotFound
 
+from index import schema as f
 from search.query import HighlightTerm
 
 BOUNDARIES = "。！？；，!?;,\n"
 SNIPPET_WIDTH = 80
 SNIPPET_FRAGMENTS = 2
 _LEAD = 24
+#: The word field holding the jieba words of each exact field (synonyms are marked from it).
+_WORD_FIELDS = {f.HEADLINE_EXACT: f.HEADLINE_WORDS, f.BODY_EXACT: f.BODY_WORDS}
 
 
 @dataclass
@@ -60,8 +63,9 @@ def find_spans(reader: Any, docnum: int, fieldname: str, terms: list[HighlightTe
     for index, term in enumerate(terms):
         if term.title and not headline:
             continue
+        field = _WORD_FIELDS[fieldname] if term.words else fieldname
         for group in term.groups:
-            tables = [_occurrences(leaf, local, fieldname, token) for token in group]
+            tables = [_occurrences(leaf, local, field, token) for token in group]
             for position, (start, end) in tables[0].items():
                 last = tables[-1].get(position + len(group) - 1)
                 if last and all(position + offset in table for offset, table in enumerate(tables)):

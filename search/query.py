@@ -69,11 +69,16 @@ Node = Leaf | Not | All | Any_
 
 @dataclass(frozen=True)
 class HighlightTerm:
-    """Exact token groups of one positive term (or synonym) to mark in text; `title` = headline only."""
+    """Token groups of one positive term (or synonym) to mark in text; `title` = headline only.
+
+    `words` is False for a term the user typed (groups of exact-field tokens) and True for a synonym
+    (one group of jieba words, matched in the word fields).
+    """
 
     text: str
     groups: tuple[tuple[str, ...], ...]
     title: bool
+    words: bool = False
 
 
 def prepare(text: str) -> str:
@@ -247,6 +252,14 @@ def variants(leaf: Leaf, synonyms: Synonyms | None) -> list[str]:
     return synonyms.expand(leaf.text)
 
 
+def synonym_query(text: str, title: bool) -> wq.Query | None:
+    """A synonym matches as jieba words (word fields), so a short form like 创文 misses 开创文化."""
+    words = word_terms(text)
+    if not words:
+        return None
+    return wq.Or([_tokens_query(field, words) for field in _fields(title, f.HEADLINE_WORDS, f.BODY_WORDS)])
+
+
 def _tokens_query(field: str, tokens: list[str] | tuple[str, ...]) -> wq.Query:
     boost = HEADLINE_QUERY_BOOST if field in (f.HEADLINE_EXACT, f.HEADLINE_WORDS) else 1.0
     if len(tokens) == 1:
@@ -280,7 +293,10 @@ def compile_query(node: Node | None, synonyms: Synonyms | None = None, title: bo
     if isinstance(node, Not):
         return wq.AndNot(wq.Every(), compile_query(node.child, synonyms, title))
     if isinstance(node, Leaf):
-        found = [query for text in variants(node, synonyms) if (query := text_query(text, title or node.title))]
+        scoped = title or node.title
+        texts = variants(node, synonyms)
+        found = [query for query in (text_query(texts[0], scoped), *(synonym_query(text, scoped) for text in texts[1:]))
+                 if query is not None]
         return found[0] if len(found) == 1 else wq.Or(found) if found else wq.NullQuery
     if isinstance(node, Any_):
         return wq.Or([compile_query(child, synonyms, title) for child in node.children])
@@ -298,10 +314,13 @@ def highlight_terms(node: Node | None, synonyms: Synonyms | None = None, title: 
 
     def walk(current: Node) -> None:
         if isinstance(current, Leaf):
-            for text in variants(current, synonyms):
-                groups = tuple(tuple(group) for group in exact_terms(text))
+            for number, text in enumerate(variants(current, synonyms)):
+                if number == 0:
+                    groups = tuple(tuple(group) for group in exact_terms(text))
+                else:
+                    groups = (tuple(word_terms(text)),) if word_terms(text) else ()
                 if groups:
-                    found.append(HighlightTerm(text, groups, title or current.title))
+                    found.append(HighlightTerm(text, groups, title or current.title, words=number > 0))
         elif isinstance(current, (All, Any_)):
             for child in current.children:
                 walk(child)
