@@ -18,20 +18,24 @@ Both tokenizers hold no jieba object, so they pickle (Whoosh stores the schema i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from whoosh.analysis import Token, Tokenizer
 
 from index.dictionary import get_tokenizer
-from index.normalize import is_cjk, normalize
+from index.normalize import CJK_CLASS, normalize
 
 #: Characters that neither break nor form units: two units around them are still adjacent.
 _JOINERS = frozenset(" \t\u00a0\u3000")
+#: A unit: one CJK character (group 1) or a run of other letters and digits (group 2).
+_UNIT = re.compile(f"([{CJK_CLASS}])|([^\\W_{CJK_CLASS}]+)")
+#: A word is indexed when it holds a letter, digit or CJK character (punctuation and spaces are not).
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     """One indexing unit: a CJK character or a Latin/digit run, with offsets and its segment."""
 
     text: str
@@ -41,36 +45,25 @@ class Unit:
 
 
 def units(text: str) -> list[Unit]:
-    """Split normalised `text` into units; units in the same segment are separated by no punctuation."""
+    """Split normalised `text` into units; units in the same segment are separated by no punctuation.
+
+    Between two units, any character other than a space starts a new segment, and so does a space
+    between two CJK characters (一江水 万里: two phrases); a space next to Latin or digits does not.
+    """
     result: list[Unit] = []
     segment = 0
-    index = 0
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if is_cjk(char):
-            result.append(Unit(char, index, index + 1, segment))
-            index += 1
-        elif char.isalnum():
-            end = index + 1
-            while end < length and text[end].isalnum() and not is_cjk(text[end]):
-                end += 1
-            result.append(Unit(text[index:end], index, end, segment))
-            index = end
-        else:
-            if char not in _JOINERS or _separates_chinese(text, index, result):
+    previous_end = -1
+    previous_cjk = False
+    for match in _UNIT.finditer(text):
+        start, end = match.span()
+        cjk = match.group(1) is not None
+        if previous_end >= 0 and start > previous_end:
+            gap = text[previous_end:start]
+            if not all(char in _JOINERS for char in gap) or (previous_cjk and cjk):
                 segment += 1
-            index += 1
+        result.append(Unit(match.group(), start, end, segment))
+        previous_end, previous_cjk = end, cjk
     return result
-
-
-def _separates_chinese(text: str, index: int, found: list[Unit]) -> bool:
-    """True when the space at `index` stands between two CJK characters (水 万里: two phrases)."""
-    following = index + 1
-    while following < len(text) and text[following] in _JOINERS:
-        following += 1
-    return (bool(found) and found[-1].end == index and is_cjk(found[-1].text[-1])
-            and following < len(text) and is_cjk(text[following]))
 
 
 def bigram(first: str, second: str) -> str:
@@ -108,7 +101,7 @@ def _words(normalised: str) -> Iterator[tuple[str, int, int]]:
     start = 0
     for word in get_tokenizer().cut(normalised, HMM=True):
         end = start + len(word)
-        if any(is_cjk(char) or char.isalnum() for char in word):
+        if _LETTER_OR_DIGIT.search(word):
             yield word, start, end
         start = end
 
@@ -146,7 +139,7 @@ class WordTokenizer(_BaseTokenizer):
         token = self._token(positions, chars, removestops, mode, **kwargs)
         position = start_pos
         for word, start, end in _words(normalize(value)):
-            pieces = [] if mode == "query" else list(_sub_words(word, start))
+            pieces = list(_sub_words(word, start)) if mode != "query" and len(word) > 2 else []
             for text, piece_start, piece_end in [*pieces, (word, start, end)]:
                 token.text = text
                 token.boost = 1.0

@@ -9,23 +9,19 @@ is already simplified never changes (乾隆 stays 乾隆, 於 stays 於).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from importlib.resources import files
 
-_CJK_RANGES = (
-    (0x3400, 0x4DBF),
-    (0x4E00, 0x9FFF),
-    (0xF900, 0xFAFF),
-    (0x20000, 0x2FA1F),
-    (0x30000, 0x3134F),
-)
+#: The CJK ideograph blocks, as a regular-expression character class body.
+CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f\U00030000-\U0003134f"
+_CJK = re.compile(f"[{CJK_CLASS}]")
 
 
 def is_cjk(char: str) -> bool:
     """True for a CJK ideograph (the characters that get unigram and bigram tokens)."""
-    code = ord(char)
-    return any(low <= code <= high for low, high in _CJK_RANGES)
+    return _CJK.match(char) is not None
 
 
 def _opencc_table(name: str) -> dict[str, list[str]]:
