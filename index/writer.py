@@ -62,6 +62,10 @@ class BuildError(Exception):
     """A build failed; the message says why and what to do. The served index is untouched."""
 
 
+class IndexIncompatibleError(BuildError):
+    """The live index was built with another schema or other dictionaries: only --full can rebuild it."""
+
+
 class BuildLockedError(BuildError):
     """Another build holds the build lock (its pid is in the message and in `pid`)."""
 
@@ -524,7 +528,7 @@ def _incremental_build(location: IndexLocation, path: Path, files: list[SourceFi
     try:
         check_compatible(path)
     except IndexMismatchError as error:
-        raise BuildError(f"{error}; an incremental build cannot update it, run with --full") from error
+        raise IndexIncompatibleError(f"{error}; an incremental build cannot update it, run with --full") from error
     report = BuildReport(location.root, path.name, full=False)
     hashes = _hash_sources(files, report.skipped)
     ix = whoosh_index.open_dir(str(path))

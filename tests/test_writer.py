@@ -424,3 +424,24 @@ def test_user_dict_option(workspace: tuple[Path, Path], new_user_dict: Path) -> 
     corpus, index = workspace
     result = CliRunner().invoke(main, [*_clean(corpus, index), "--user-dict", str(new_user_dict)])
     assert result.exit_code == 1 and "--full" in result.stderr
+
+
+@pytest.mark.parametrize(("answer", "status", "full"), [("y\n", 0, True), ("n\n", 1, False)])
+def test_build_offers_a_full_rebuild_on_a_terminal(workspace: tuple[Path, Path], new_user_dict: Path,
+                                                   answer: str, status: int, full: bool) -> None:
+    """With a terminal on stdin, an incompatible index makes `build` ask; yes rebuilds, no fails."""
+    corpus, index = workspace
+    before = IndexLocation(index).generation()
+    controller, terminal = os.openpty()
+    env = {**os.environ, "BULLETINS_USER_DICT": str(new_user_dict)}
+    process = subprocess.Popen([sys.executable, "-m", "webui.cli", "build", str(corpus), "--index", str(index)],
+                               stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    os.close(terminal)
+    os.write(controller, answer.encode())
+    try:
+        out, err = process.communicate(timeout=300)
+    finally:
+        os.close(controller)
+    assert process.returncode == status, err
+    assert "Rebuild the whole index now" in err
+    assert (IndexLocation(index).generation() != before) is full

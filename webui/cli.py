@@ -31,3 +31,7 @@ main.add_command(stats)
 from webui.cli_search import search  # noqa: E402
 
 main.add_command(search)
+
+
+if __name__ == "__main__":
+    main()

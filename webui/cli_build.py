@@ -15,7 +15,7 @@ import click
 
 from index import config, dictionary
 from index.store import IndexError_
-from index.writer import BuildError, build as build_index
+from index.writer import BuildError, IndexIncompatibleError, build as build_index
 from index.stats import index_stats
 
 #: `build` exit status when the build completed but some files could not be indexed.
@@ -46,7 +46,12 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: f
         dictionary.reset()
     root = config.index_dir(index_dir)
     try:
-        report = build_index(list(sources), root, full=full, lock_wait=wait, log=_err)
+        try:
+            report = build_index(list(sources), root, full=full, lock_wait=wait, log=_err)
+        except IndexIncompatibleError as error:
+            if not _confirm_full_rebuild(error):
+                raise
+            report = build_index(list(sources), root, full=True, lock_wait=wait, log=_err)
     except (BuildError, IndexError_, OSError) as error:
         _err(f"error: build failed: {error}")
         raise click.exceptions.Exit(EXIT_FAILED) from error
@@ -79,6 +84,16 @@ def format_stats(figures: dict[str, Any]) -> str:
     lines.append("years:")
     lines += [f"  {year}: {count}" for year, count in figures["years"].items()]
     return "\n".join(lines)
+
+
+def _confirm_full_rebuild(error: IndexIncompatibleError) -> bool:
+    """On a terminal, offer the full rebuild an incompatible index needs; elsewhere (cron) decline."""
+    stdin = click.get_text_stream("stdin")
+    if not stdin.isatty():
+        return False
+    _err(f"warning: {error}")
+    return click.confirm("Rebuild the whole index now (the current one is served until it is done)?",
+                         default=True, err=True)
 
 
 def _err(message: str) -> None:

@@ -118,13 +118,17 @@ def demo(ctx: click.Context, directory: Path, host: str, port: int, no_serve: bo
 
     The corpus is generated once (deterministically); the build is incremental, so a second run is quick.
     """
-    from index.writer import BuildError, build
+    from index.writer import BuildError, IndexIncompatibleError, build
 
     corpus, index = directory / "corpus", directory / "index"
     if ensure_corpus(corpus):
         click.echo(f"Generated {DEMO_BULLETINS} sample bulletins in {corpus}")
     try:
-        report = build([corpus], index, full=False)
+        try:
+            report = build([corpus], index, full=False)
+        except IndexIncompatibleError as error:
+            click.echo(f"The demo index is stale ({error}); rebuilding it.", err=True)
+            report = build([corpus], index, full=True)
     except BuildError as error:
         raise click.ClickException(str(error)) from error
     click.echo(report.summary())
