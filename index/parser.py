@@ -26,7 +26,7 @@ SENTENCE_END = "。！？!?…”』）)」"
 
 # Header patterns.
 TOTAL_RE = re.compile(rf"[（(]?\s*总\s*第?\s*({NUM})\s*期\s*[)）]?")
-ISSUE_RE = re.compile(rf"(?<!总)(?<!总第)((?:\d{{4}}\s*年\s*)?(?:增刊|专刊|特刊)?\s*第\s*({NUM})\s*期)")
+ISSUE_RE = re.compile(rf"(?<!总)(?<!总第)((?:\d{{4}}\s*年\s*(?:增刊|专刊|特刊)?|(?<![^\n])(?:增刊|专刊|特刊))?\s*第\s*({NUM})\s*期)")
 YEAR = r"\d{4}|[〇零○一二三四五六七八九]{4}"
 MONTH_DAY = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
 DATE_RE = re.compile(
@@ -39,29 +39,49 @@ BRACKET_COLUMN_RE = re.compile(r"^#*\s*(?:\*\*)?\s*[【〔]\s*([^【】〔〕]{1
 SECTION_COLUMN_RE = re.compile(r"^#*\s*(?:\*\*)?\s*[一二三四五六七八九十]{1,3}\s*、\s*([^。，,；;：:！？!?*]{1,25}?)\s*(?:\*\*)?$")
 PAREN_LINE_RE = re.compile(r"^[（(]\s*([^（）()]{2,30}?)\s*[)）]$")
 ORG_SUFFIX_RE = re.compile(
-    r"(?:办|辦|部|委|会|會|中心|局|院|厅|廳|处|處|站|社|台|臺|报|報|队|隊|所|团|團|馆|館|校|府|组|組|联|聯|署|司|科|网|網)$"
+    r"(?:办|辦|部|委|会|會|中心|局|院|厅|廳|处|處|站|社|台|臺|报|報|队|隊|所|团|團|馆|館|校|府|组|組|联|聯|署|司|科|网|網"
+    r"|街道|镇|鎮|乡|鄉|社区|社區|村|地区|地區|集团|集團|公司|医院|醫院|大学|大學|学院|學院|小学|中学)$"
 )
 PUNCT_RE = re.compile(r"[，。、：:；;,！？!?“”\"\d]")
-TRAILING_SOURCE_RE = re.compile(r"^(.*\S)\s+([（(][^（）()\n]{2,30}[)）])$")
+TRAILING_SOURCE_RE = re.compile(
+    r"^(.*?(?:[。！？!?”]|\S\s))\s*([（(【][^（）()【】\n]{2,30}[)）】]|——\s*\S{2,25}|(?:供稿单位|供稿|来源)\s*[:：]\s*\S{2,25})$"
+)
+SOURCE_LABEL_RE = re.compile(
+    r"^[（(【\[]?\s*(?:供稿单位|供稿|稿件来源|信息来源|来源|报送单位)\s*[:：]\s*([^（）()【】\[\]，。；,;]{2,30}?)\s*[)）】\]]?$"
+)
+DASH_SOURCE_RE = re.compile(r"^[—–－]{1,2}\s*([^，。；,;—–－]{2,25})$")
+NUMBERED_RE = re.compile(r"^[一二三四五六七八九十]{1,3}\s*、")
+HEADLINE_END = "。！？!?；;，,、：:"
+CITY_SOURCE_RE = re.compile(r"^(?:首都|北京市|市|中央|全国|国家)")
 WHOLE_BOLD_RE = re.compile(r"^\*\*([^*]+)\*\*$")
 LEAD_BOLD_RE = re.compile(r"^\*\*(.+?)\*\*(.*)$")
 SUBHEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．])")
 
 # Footer patterns.
-FOOTER_FIELDS = {"责编": "editor", "责任编辑": "editor", "核稿": "reviewer", "签发": "reviewer",
-                 "电话": "phone", "传真": "fax", "邮箱": "email", "电子邮箱": "email"}
+FOOTER_FIELDS = {"责编": "editor", "责任编辑": "editor", "编辑": "editor", "核稿": "reviewer", "审核": "reviewer",
+                 "签发": "reviewer", "电话": "phone", "联系电话": "phone", "传真": "fax", "邮箱": "email",
+                 "电子邮箱": "email", "联系人": "contact"}
 FOOTER_KEY = "|".join(sorted(FOOTER_FIELDS, key=len, reverse=True))
 FOOTER_LINE_RE = re.compile(rf"^(?:{FOOTER_KEY})\s*[:：]")
 FOOTER_FIELD_RE = re.compile(rf"({FOOTER_KEY})\s*[:：]\s*(.*?)\s*(?=(?:{FOOTER_KEY})\s*[:：]|$)")
-DISTRIBUTION_RE = re.compile(r"^(报|送|发|抄送|抄报)\s*[:：]\s*(.+)$")
+DISTRIBUTION_RE = re.compile(r"^(报送|抄送|抄报|主送|分送|发送|报|送|发)\s*[:：]\s*(.+)$")
+PRINT_RUN_RE = re.compile(r"^[（(]?\s*(?:共印|印数|印)\s*[:：]?\s*\d+\s*份\s*[)）]?$|^.{0,30}\d{1,2}\s*日\s*印发$")
 
 # Cleaning patterns.
 RULE_RE = re.compile(r"^(?:[-—_*=＝－]{3,}|#+)$")
-PAGE_NUMBER_RE = re.compile(r"^(?:[-—–－~～]*\s*\d{1,3}\s*[-—–－~～]*|第\s*\d{1,3}\s*页|\d{1,3}\s*/\s*\d{1,3}|\d{1,3}\s*、)$")
+PAGE_NUMBER_RE = re.compile(
+    r"^(?:[-—–－~～·•]*\s*\d{1,3}\s*[-—–－~～·•]*|第\s*\d{1,3}\s*页|\d{1,3}\s*/\s*\d{1,3}|\d{1,3}\s*、"
+    r"|第\s*\d{1,3}\s*页\s*[,，/]?\s*共\s*\d{1,3}\s*页|共\s*\d{1,3}\s*页\s*[,，/]?\s*第\s*\d{1,3}\s*页)$"
+)
 INLINE_PAGE_RE = re.compile(rf"(?<=[{CJK_CHARS}，。、；：])\s*(?:[-—–－]\s*\d{{1,3}}\s*[-—–－]|\d{{1,3}}、(?=\s*$))\s*(?=[{CJK_CHARS}]|$)")
 HTML_BREAK_RE = re.compile(r"<\s*(?:br\s*/?|/\s*(?:p|div|h\d|li|tr|table|section|article)\s*)>", re.I)
 HTML_BOLD_RE = re.compile(r"<\s*/?\s*(?:b|strong)(?:\s[^<>]*)?>", re.I)
 HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>\n]{0,300}>|<!--.*?-->", re.S)
+
+# Header noise and the verbs or labels around an issuing office (编, 主办, 编印单位：).
+HEADER_NOISE_RE = re.compile(r"^(?:内部(?:资料|刊物|材料|参阅)|注意保存|[★☆]+|秘密|机密|绝密)(?:\s*(?:注意保存|[★☆]+))*$")
+OFFICE_LABEL_RE = re.compile(r"^(?:主办单位|编印单位|主办|编印|编发|印发|承办)\s*[:：]\s*")
+OFFICE_VERB_RE = re.compile(r"\s*(?:编印|编发|主办|印发|编)$")
 
 # Where a bulletin run together on one line is split back into lines.
 RUN_ON_BREAKS = [
@@ -101,7 +121,8 @@ def parse_text(text: str, file: str = "") -> Bulletin:
     _parse_header(lines[:header_end], bulletin, file)
     body, footer = _split_footer(lines[header_end:])
     _parse_footer(footer, bulletin)
-    bulletin.articles, bulletin.columns = _parse_articles(body)
+    own = _own_district(bulletin.office, bulletin.series)
+    bulletin.articles, bulletin.columns = _parse_articles(body, own)
     return bulletin
 
 
@@ -123,6 +144,25 @@ def _traditional_forms(name: str) -> set[str]:
 
 _DISTRICT_NAMES = {form: name for name in DISTRICTS for form in _traditional_forms(name)}
 _DISTRICT_RE = re.compile("|".join(sorted(_DISTRICT_NAMES, key=len, reverse=True)))
+_SHORT_NAMES = {form[:-1]: name for form, name in _DISTRICT_NAMES.items()}
+#: Words that may follow a district's short name in an organisation (海淀文明办, 通州融媒); not 门 (朝阳门).
+_SHORT_FOLLOWERS = ("文明|融媒|宣传|街道|新闻|团委|妇联|教委|卫健|城管|公安|分局|检察|法院|文旅|志愿|网信|广播|电视|"
+                    "发布|区委|区政府|精神文明")
+_SHORT_DISTRICT_RE = re.compile(f"({'|'.join(sorted(_SHORT_NAMES, key=len, reverse=True))})(?={_SHORT_FOLLOWERS})")
+
+
+def short_district_of(text: str | None) -> str | None:
+    """The district an organisation names by its short form (海淀文明办 → 海淀区; 朝阳门街道 → None)."""
+    match = _SHORT_DISTRICT_RE.search(text or "")
+    return _SHORT_NAMES[match.group(1)] if match else None
+
+
+def _own_district(*names: str | None) -> str | None:
+    """The district a bulletin belongs to, named by its office or series (None for city-level bulletins)."""
+    for name in names:
+        if found := district_of(name) or short_district_of(name):
+            return found
+    return None
 
 
 # ---------------------------------------------------------------- cleaning
@@ -131,7 +171,7 @@ _DISTRICT_RE = re.compile("|".join(sorted(_DISTRICT_NAMES, key=len, reverse=True
 def prepare_lines(text: str) -> list[str]:
     """Clean extracted text into non-empty lines (HTML, page numbers, rules and run-on layout repaired)."""
     text = _strip_html(text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", ""))
-    lines = [line.strip(" \t\u3000\xa0") for line in text.split("\n")]
+    lines = [line.replace("\xa0", " ").strip(" \t\u3000") for line in text.split("\n")]
     lines = [line for line in lines if line]
     if _is_run_on(lines):
         lines = _split_run_on(" ".join(lines))
@@ -170,15 +210,27 @@ def _split_run_on(text: str) -> list[str]:
 
 
 def _split_trailing_sources(lines: list[str]) -> list[str]:
-    """Put a source glued to the end of a paragraph after a space (`…。 （朝阳区文明办）`) on its own line."""
+    """Put a source glued to the end of a paragraph (`…整治。（区文明办）`, `… ——XX街道`) on its own line."""
     result: list[str] = []
     for line in lines:
         match = TRAILING_SOURCE_RE.match(line)
-        if match and _is_org(PAREN_LINE_RE.match(match.group(2)).group(1)):  # type: ignore[union-attr]
-            result.extend([match.group(1), match.group(2)])
+        if match and _source_name(match.group(2).strip()) is not None:
+            result.extend([match.group(1).strip(), match.group(2).strip()])
         else:
             result.append(line)
     return result
+
+
+def _source_name(line: str) -> str | None:
+    """The organisation a source line names (`（XX区文明办）`, `供稿：XX`, `——XX街道`), else None."""
+    for pattern in (SOURCE_LABEL_RE, DASH_SOURCE_RE, PAREN_LINE_RE):
+        match = pattern.match(line)
+        if match:
+            text = match.group(1).strip()
+            if pattern is SOURCE_LABEL_RE or _is_org(text):
+                return text
+            return None
+    return None
 
 
 def _merge_open_bold(lines: list[str]) -> list[str]:
@@ -220,6 +272,7 @@ def _header_end(lines: list[str]) -> int:
 
 def _is_office_line(line: str) -> bool:
     """True for a short line naming an issuing office (it may follow the date)."""
+    line = _clean_office(line)
     return len(line) <= 20 and not PUNCT_RE.search(line) and bool(ORG_SUFFIX_RE.search(line))
 
 
@@ -233,10 +286,19 @@ def _header_leftovers(lines: list[str]) -> list[str]:
     leftovers = []
     for line in lines:
         rest = DATE_RE.sub(" ", ISSUE_RE.sub(" ", TOTAL_RE.sub(" ", line.lstrip("#").replace("*", ""))))
-        rest = _despace(_strip_unbalanced(rest.strip(" \t|·-—_,，")))
-        if rest:
+        rest = _clean_office(_despace(_strip_unbalanced(rest.strip(" \t|·-—_,，"))))
+        if rest and not HEADER_NOISE_RE.match(rest):
             leftovers.append(rest)
     return leftovers
+
+
+def _clean_office(text: str) -> str:
+    """Drop the label or verb around an office name (`主办：XX`, `XX编`, `XX编印`); a bare verb becomes empty."""
+    text = OFFICE_LABEL_RE.sub("", text)
+    stripped = OFFICE_VERB_RE.sub("", text)
+    if not stripped or ORG_SUFFIX_RE.search(stripped):
+        return stripped
+    return text
 
 
 def _strip_unbalanced(text: str) -> str:
@@ -332,7 +394,7 @@ def _parse_footer(lines: list[str], bulletin: Bulletin) -> None:
             continue
         for key, value in FOOTER_FIELD_RE.findall(line):
             attribute = FOOTER_FIELDS[key]
-            if value and getattr(bulletin, attribute) is None:
+            if value and hasattr(bulletin, attribute) and getattr(bulletin, attribute) is None:
                 setattr(bulletin, attribute, value.strip())
 
 
@@ -353,13 +415,12 @@ def _is_org(text: str) -> bool:
 
 
 def _source_of(lines: list[str], i: int, sections: bool) -> str | None:
-    """The source named by line `i` when it is a bracketed attribution closing an article, else None."""
+    """The source named by line `i` when it is an attribution closing an article, else None."""
+    name = _source_name(lines[i])
     match = PAREN_LINE_RE.match(lines[i])
-    if match is None:
-        return None
+    if name is not None or match is None:
+        return name
     text = match.group(1).strip()
-    if _is_org(text):
-        return text
     at_boundary = i + 1 == len(lines) or lines[i + 1].startswith("**") or _column_name(lines[i + 1], sections)
     return text if at_boundary and len(text) <= 25 and not PUNCT_RE.search(text) else None
 
@@ -376,42 +437,123 @@ def _starts_article(line: str, draft: _Draft | None) -> bool:
     return draft.paragraphs[-1].rstrip("*").endswith(tuple(SENTENCE_END))
 
 
-def _parse_articles(lines: list[str]) -> tuple[list[Article], list[str]]:
+def _parse_articles(lines: list[str], district: str | None = None) -> tuple[list[Article], list[str]]:
     """Group body lines into articles under their columns; return the articles and column names."""
-    sections = not any(BRACKET_COLUMN_RE.match(line) for line in lines)
+    sections = not any(BRACKET_COLUMN_RE.match(line) for line in lines) and _numbered_are_columns(lines)
+    width = _wrap_width(lines)
+    plain = not any(_source_name(line) or PAREN_LINE_RE.match(line) for line in lines)
     drafts: list[_Draft] = []
     columns: list[str] = []
     column: str | None = None
     draft: _Draft | None = None
+    numbered: bool | None = None
     for i, line in enumerate(lines):
         name = _column_name(line, sections)
         if name:
-            column, draft = name, None
+            column, draft, numbered = name, None, None
             if name not in columns:
                 columns.append(name)
             continue
         source = _source_of(lines, i, sections)
         if source is not None and draft is not None and draft.paragraphs:
-            draft.source, draft = source, None
+            draft.source = source
+            draft = draft if _heading_only(draft, width) else None
             continue
-        if draft is None or _starts_article(line, draft):
+        if numbered is None:
+            numbered = bool(NUMBERED_RE.match(line))
+        if draft is None or _starts_article(line, draft) or _starts_plain_article(lines, i, draft, numbered, width if plain else -1):
             draft = _Draft(column)
             drafts.append(draft)
         draft.paragraphs.append(line)
-    return [_build_article(d) for d in drafts if d.paragraphs], columns
+    return [_build_article(d, width, district) for d in drafts if d.paragraphs], columns
 
 
-def _build_article(draft: _Draft) -> Article:
+def _numbered_are_columns(lines: list[str]) -> bool:
+    """True when `一、…` lines head columns (an article start follows one) rather than being headlines."""
+    found = [i for i, line in enumerate(lines) if SECTION_COLUMN_RE.match(line)]
+    for i in found:
+        after = lines[i + 1] if i + 1 < len(lines) else ""
+        if after.startswith("**") or _is_heading(after, None) or BRACKET_COLUMN_RE.match(after):
+            return True
+    bounds = [*found, len(lines)]
+    return any(sum(_source_name(line) is not None for line in lines[a:b]) >= 2 for a, b in zip(bounds, bounds[1:]))
+
+
+def _wrap_width(lines: list[str]) -> int | None:
+    """The line width of hard-wrapped text (most lines about equally long), or None for one line per paragraph."""
+    long_lines = [len(line) for line in lines if len(line) >= 15]
+    if len(long_lines) < 6:
+        return None
+    width = max(set(long_lines), key=lambda n: sum(n - 3 <= m <= n for m in long_lines))
+    near = sum(width - 3 <= m <= width for m in long_lines)
+    return width if near >= 0.4 * len(long_lines) else None
+
+
+def _is_heading(line: str, width: int | None) -> bool:
+    """True for a short stand-alone line without sentence punctuation: a plain headline (or one of its two lines)."""
+    text = line.replace("**", "").strip()
+    if not text or len(text) > 40 or (width and len(text) >= width - 3) or not re.search(CJK, text):
+        return False
+    if text.endswith(tuple(HEADLINE_END)) or re.search(r"[。！？!?；;]", text) or _source_name(text):
+        return False
+    return not (PAREN_LINE_RE.match(text) or FOOTER_LINE_RE.match(text) or DISTRIBUTION_RE.match(text))
+
+
+def _opens_body(line: str) -> bool:
+    """True for a paragraph that starts a full sentence (not the tail of a headline cut by a page break)."""
+    if line.startswith("**") or not line or line[0] in "、，,；;：:。”）)":
+        return False
+    first = re.split(r"[。！？!?]", line, maxsplit=1)[0]
+    return bool(re.search(r"[。！？!?]", line) or len(line) > 40) and (len(first) >= 40 or bool(re.search("[，,]", first)))
+
+
+def _heading_lines(paragraphs: list[str], width: int | None) -> int:
+    """How many leading paragraphs form a plain headline (one line, or two short wrapped lines): 0, 1 or 2."""
+    if len(paragraphs) < 2 or not _is_heading(paragraphs[0], width):
+        return 0
+    if _opens_body(paragraphs[1]) or (NUMBERED_RE.match(paragraphs[0]) and paragraphs[1][0] not in HEADLINE_END):
+        return 1
+    two = len(paragraphs[0]) + len(paragraphs[1]) <= 60 and _is_heading(paragraphs[1], width)
+    return 2 if two and len(paragraphs) > 2 and _opens_body(paragraphs[2]) else 0
+
+
+def _heading_only(draft: _Draft, width: int | None) -> bool:
+    """True while a draft holds only its headline, so a source line right after it does not close it."""
+    return len(draft.paragraphs) <= 2 and all(_is_heading(p, width) or WHOLE_BOLD_RE.match(p) for p in draft.paragraphs)
+
+
+def _starts_plain_article(lines: list[str], i: int, draft: _Draft | None, numbered: bool, width: int | None) -> bool:
+    """True when line `i` is a numbered headline, or a plain one (`width` -1: sources delimit articles instead)."""
+    if draft is None or not draft.paragraphs or not draft.paragraphs[-1].rstrip("*").endswith(tuple(SENTENCE_END)):
+        return False
+    line = lines[i]
+    if numbered and NUMBERED_RE.match(line):
+        return True
+    if width == -1 or SUBHEADING_RE.match(line) or re.search("[，,]", line) or len(draft.paragraphs) < 2:
+        return False
+    return _heading_lines(lines[i:i + 3], width) > 0
+
+
+def _build_article(draft: _Draft, width: int | None = None, district: str | None = None) -> Article:
     """Turn a draft's raw paragraphs into headline, body, source and district."""
-    headline, paragraphs = _split_headline(draft.paragraphs)
+    headline, paragraphs = _split_headline(draft.paragraphs, width)
     body = "\n".join(unify_punctuation(p) for p in _repair_breaks([p.replace("**", "") for p in paragraphs]))
     headline = unify_punctuation(re.sub(r"\s+", " ", headline)).strip().rstrip("。.")
-    district = district_of(draft.source) or district_of(headline)
-    return Article(column=draft.column, headline=headline, body=body, source=draft.source, district=district)
+    headline = NUMBERED_RE.sub("", headline, count=1).strip() or headline
+    return Article(column=draft.column, headline=headline, body=body, source=draft.source,
+                   district=_article_district(draft.source, headline, district))
 
 
-def _split_headline(paragraphs: list[str]) -> tuple[str, list[str]]:
-    """Headline and remaining body paragraphs: a bold line, a bold lead sentence, or the first sentence."""
+def _article_district(source: str | None, headline: str, fallback: str | None) -> str | None:
+    """District from the source, then the headline, then the bulletin's own district unless the source is city-level."""
+    found = district_of(source) or short_district_of(source) or district_of(headline)
+    if found or (source and CITY_SOURCE_RE.match(source)):
+        return found
+    return fallback
+
+
+def _split_headline(paragraphs: list[str], width: int | None = None) -> tuple[str, list[str]]:
+    """Headline and remaining body paragraphs: a bold line, a bold lead sentence, a plain line or the first sentence."""
     first = paragraphs[0]
     if first.startswith("**"):
         lead = LEAD_BOLD_RE.match(first)
@@ -422,6 +564,9 @@ def _split_headline(paragraphs: list[str]) -> tuple[str, list[str]]:
                 headline, tail = _glue(headline, tail[0].strip("*")), tail[1:]
             return headline.replace("**", ""), ([rest] if rest else []) + tail
         paragraphs = [first.lstrip("*"), *paragraphs[1:]]
+    count = _heading_lines(paragraphs, width)
+    if count:
+        return _glue(*paragraphs[:count]) if count == 2 else paragraphs[0], paragraphs[count:]
     repaired = _repair_breaks([p.replace("**", "") for p in paragraphs])
     first = repaired[0]
     match = re.search(r"[。！？!?]", first)
