@@ -39,7 +39,7 @@ BRACKET_COLUMN_RE = re.compile(r"^#*\s*(?:\*\*)?\s*[【〔]\s*([^【】〔〕]{1
 SECTION_COLUMN_RE = re.compile(r"^#*\s*(?:\*\*)?\s*[一二三四五六七八九十]{1,3}\s*、\s*([^。，,；;：:！？!?*]{1,25}?)\s*(?:\*\*)?$")
 PAREN_LINE_RE = re.compile(r"^[（(]\s*([^（）()]{2,30}?)\s*[)）]$")
 ORG_SUFFIX_RE = re.compile(
-    r"(?:办|辦|部|委|会|會|中心|局|院|厅|廳|处|處|站|社|台|臺|报|報|队|隊|所|团|團|馆|館|校|府|组|組|联|聯|署|司|科|网|網"
+    r"(?:办|辦|部|委|会|會|中心|局|院|厅|廳|处|處|站|社|台|臺|报|報|队|隊|所|团|團|馆|館|校|府|组|組|联|聯|署|司|科|网|網|室"
     r"|街道|镇|鎮|乡|鄉|社区|社區|村|地区|地區|集团|集團|公司|医院|醫院|大学|大學|学院|學院|小学|中学)$"
 )
 PUNCT_RE = re.compile(r"[，。、：:；;,！？!?“”\"\d]")
@@ -74,7 +74,9 @@ PAGE_NUMBER_RE = re.compile(
     r"|第\s*\d{1,3}\s*页\s*[,，/]?\s*共\s*\d{1,3}\s*页|共\s*\d{1,3}\s*页\s*[,，/]?\s*第\s*\d{1,3}\s*页)$"
 )
 INLINE_PAGE_RE = re.compile(rf"(?<=[{CJK_CHARS}，。、；：])\s*(?:[-—–－]\s*\d{{1,3}}\s*[-—–－]|\d{{1,3}}、(?=\s*$))\s*(?=[{CJK_CHARS}]|$)")
-HTML_BREAK_RE = re.compile(r"<\s*(?:br\s*/?|/\s*(?:p|div|h\d|li|tr|table|section|article)\s*)>", re.I)
+HTML_BREAK_RE = re.compile(
+    r"<\s*(?:br\s*/?|/?\s*(?:p|div|h\d|li|tr|table|section|article)(?:\s[^<>]*)?)>", re.I
+)
 HTML_BOLD_RE = re.compile(r"<\s*/?\s*(?:b|strong)(?:\s[^<>]*)?>", re.I)
 HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>\n]{0,300}>|<!--.*?-->", re.S)
 
@@ -511,10 +513,13 @@ def _heading_lines(paragraphs: list[str], width: int | None) -> int:
     """How many leading paragraphs form a plain headline (one line, or two short wrapped lines): 0, 1 or 2."""
     if len(paragraphs) < 2 or not _is_heading(paragraphs[0], width):
         return 0
-    if _opens_body(paragraphs[1]) or (NUMBERED_RE.match(paragraphs[0]) and paragraphs[1][0] not in HEADLINE_END):
+    second = paragraphs[1]
+    two = len(paragraphs[0]) + len(second) <= 60 and _is_heading(second, width) and not re.search("[，,]", second)
+    if two and len(paragraphs) > 2 and _opens_body(_repair_breaks(paragraphs[2:7])[0]):
+        return 2
+    if _opens_body(_repair_breaks(paragraphs[1:6])[0]) or (NUMBERED_RE.match(paragraphs[0]) and second[0] not in HEADLINE_END):
         return 1
-    two = len(paragraphs[0]) + len(paragraphs[1]) <= 60 and _is_heading(paragraphs[1], width)
-    return 2 if two and len(paragraphs) > 2 and _opens_body(paragraphs[2]) else 0
+    return 0
 
 
 def _heading_only(draft: _Draft, width: int | None) -> bool:
@@ -531,7 +536,7 @@ def _starts_plain_article(lines: list[str], i: int, draft: _Draft | None, number
         return True
     if width == -1 or SUBHEADING_RE.match(line) or re.search("[，,]", line) or len(draft.paragraphs) < 2:
         return False
-    return _heading_lines(lines[i:i + 3], width) > 0
+    return _heading_lines(lines[i:i + 6], width) > 0
 
 
 def _build_article(draft: _Draft, width: int | None = None, district: str | None = None) -> Article:
