@@ -2,7 +2,10 @@
 
 The input is text extracted from PDF/Word/HTML bulletins, so the parser repairs the usual damage
 first (page breaks inside sentences, page numbers, leftover HTML tags, bold markers, mixed ASCII and
-full-width punctuation, a whole bulletin on one line) and then reads the layout line by line.
+full-width punctuation, a whole bulletin on one line, hard-wrapped lines) and then reads the layout line by
+line. Articles end at a source line (`（XX区文明办）`, `供稿：XX`, `——XX街道`, also glued to the last
+sentence), a bold headline, a numbered headline, or (when a bulletin has no sources) a plain headline line;
+an article whose source and headline name no district takes the district of a district's own bulletin.
 """
 
 from __future__ import annotations
@@ -389,7 +392,7 @@ def _split_footer(lines: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _parse_footer(lines: list[str], bulletin: Bulletin) -> None:
-    """Fill editor, reviewer, phone, fax, email and distribution from the footer lines."""
+    """Fill editor, reviewer, phone, fax, email and distribution from the footer (联系人 has no field: skipped)."""
     for line in lines:
         if match := DISTRIBUTION_RE.match(line):
             bulletin.distribution[match.group(1)] = match.group(2).strip()
