@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,7 @@ def format_stats(figures: dict[str, Any]) -> str:
 
 def _confirm_full_rebuild(error: IndexIncompatibleError) -> bool:
     """On a terminal, offer the full rebuild an incompatible index needs; elsewhere (cron) decline."""
-    stdin = click.get_text_stream("stdin")
-    if not stdin.isatty():
+    if not sys.stdin.isatty():
         return False
     _err(f"warning: {error}")
     return click.confirm("Rebuild the whole index now (the current one is served until it is done)?",
