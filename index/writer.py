@@ -54,6 +54,11 @@ PARALLEL_MIN_FILES = 40
 WHOOSH_LOCK_WAIT = 5.0
 #: Without a terminal, one progress line per this many files.
 LOG_EVERY = 100
+#: An incremental build refuses to delete more than this share of the indexed files (an unmounted or
+#: emptied source folder must not empty the index overnight); --full rebuilds from what is there.
+MASS_DELETE_SHARE = 0.5
+#: ... when at least this many files would go.
+MASS_DELETE_MIN = 5
 
 Log = Callable[[str], None]
 
@@ -539,6 +544,7 @@ def _incremental_build(location: IndexLocation, path: Path, files: list[SourceFi
     changed = [source for source in files if source.key in hashes and source.key not in unchanged]
     walked = {source.key for source in files}
     report.deleted = sorted(key for key in known if key not in walked and _in_scope(key, scopes))
+    _refuse_mass_deletion(len(report.deleted), len(known))
     log(f"incremental build of {path}: {len(changed)} files to index, {len(report.deleted)} to delete, "
         f"{len(report.unchanged)} unchanged")
     if not changed and not report.deleted:
@@ -562,6 +568,14 @@ def _incremental_build(location: IndexLocation, path: Path, files: list[SourceFi
     report.articles = _check_count(path, before - removed + outcome.documents)
     _touch_built_at(path)
     return report
+
+
+def _refuse_mass_deletion(deleted: int, indexed: int) -> None:
+    """BuildError when an incremental build would delete most of the index (a missing mount, say)."""
+    if deleted >= MASS_DELETE_MIN and deleted > indexed * MASS_DELETE_SHARE:
+        raise BuildError(f"this build would delete {deleted} of the {indexed} indexed files, so the sources look "
+                         "incomplete (an unmounted or emptied folder?); nothing was changed. If the files really "
+                         "are gone, run with --full to rebuild from what is there")
 
 
 def _check_count(path: Path, expected: int) -> int:

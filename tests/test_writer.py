@@ -240,6 +240,17 @@ def test_building_another_source_keeps_the_first_sources_articles(workspace: tup
     assert articles_of(index, "extra.txt") == len(parse_file(extra).articles)
 
 
+def test_emptied_source_folder_does_not_empty_the_index(workspace: tuple[Path, Path]) -> None:
+    corpus, index = workspace
+    before = doc_count(index)
+    for path in bulletin_files(corpus):
+        path.unlink()
+    with pytest.raises(BuildError, match=f"would delete {BULLETINS} of the {BULLETINS} indexed files"):
+        quiet_build(corpus, index)
+    assert doc_count(index) == before
+    assert quiet_build(corpus, index, full=True).articles == 0
+
+
 def test_leftover_generations_are_removed(workspace: tuple[Path, Path]) -> None:
     corpus, index = workspace
     live = IndexLocation(index).generation()
