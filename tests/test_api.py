@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 from test_webui import sample_index
+from whoosh import index as whoosh_index
 
+from index.documents import article_documents
+from index.model import Article, Bulletin
+from index.store import IndexLocation, read_meta, write_meta
 from webui import create_app
 from webui.engine import close_engine
 
@@ -116,3 +120,19 @@ def test_no_index_is_503_in_the_error_shape(tmp_path: Path) -> None:
     client = create_app({"INDEX": str(tmp_path / "empty")}).test_client()
     for url in ("/api/search?q=志愿", "/api/stats", "/api/article/x", "/api/bulletin/x"):
         assert "bulletins build" in assert_error(client.get(url), 503)
+
+
+def test_index_built_with_other_dictionaries_is_503_saying_so(tmp_path: Path) -> None:
+    location = IndexLocation(tmp_path / "index")
+    generation = location.create_generation()
+    writer = whoosh_index.open_dir(str(generation)).writer()
+    for document in article_documents(Bulletin(file="a", articles=[Article(None, "标题", "正文。")]), "a", "h"):
+        writer.add_document(**document)
+    writer.commit()
+    location.activate(generation)
+    meta = read_meta(generation)
+    meta.dictionary_hash = "0" * 16
+    write_meta(generation, meta)
+    client = create_app({"INDEX": str(tmp_path / "index")}).test_client()
+    message = assert_error(client.get("/api/search?q=正文"), 503)
+    assert "dictionaries" in message and "--full" in message
