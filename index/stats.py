@@ -13,7 +13,7 @@ from typing import Any
 from whoosh.reading import IndexReader
 
 from index import schema as f
-from index.store import IndexLocation, open_index, read_meta
+from index.store import IndexLocation, IndexMeta, open_index, read_meta
 
 
 def index_stats(root: str | os.PathLike[str]) -> dict[str, Any]:
@@ -23,10 +23,13 @@ def index_stats(root: str | os.PathLike[str]) -> dict[str, Any]:
     meta = read_meta(path)
     ix = open_index(root)
     with ix.reader() as reader:
-        figures = _column_figures(reader)
+        return {**reader_figures(reader), **build_figures(path.name, meta)}
+
+
+def build_figures(generation: str, meta: IndexMeta) -> dict[str, Any]:
+    """How the index was built: its generation and what meta.json records."""
     return {
-        "generation": path.name,
-        **figures,
+        "generation": generation,
         "built_at": meta.built_at,
         "created_at": meta.created_at,
         "dictionary_hash": meta.dictionary_hash,
@@ -34,7 +37,7 @@ def index_stats(root: str | os.PathLike[str]) -> dict[str, Any]:
     }
 
 
-def _column_figures(reader: IndexReader) -> dict[str, Any]:
+def reader_figures(reader: IndexReader) -> dict[str, Any]:
     """Counts and date range read from the sortable columns of the live documents."""
     docnums = list(reader.all_doc_ids())
     ordinals = reader.column_reader(f.ORDINAL)

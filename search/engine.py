@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -23,6 +22,7 @@ from whoosh import query as wq
 from whoosh.index import EmptyIndexError
 
 from index import schema as f
+from index.stats import build_figures, reader_figures
 from index.store import IndexError_, IndexLocation, IndexMeta, check_compatible
 from search.errors import IndexUnavailable
 from search.facets import FacetColumns, FacetCounts, count_facets, facet_lists
@@ -245,23 +245,8 @@ class Engine:
     def stats(self) -> dict[str, Any]:
         """What the index holds: counts, date range, per-district and per-year counts, build information."""
         with self._use() as snapshot, snapshot.lock:
-            reader = snapshot.searcher.reader()
-            live = list(reader.all_doc_ids())
-            columns = snapshot.columns
-            dates = [columns.date_num[doc] for doc in live if columns.date_num[doc]]
-            return {
-                "articles": len(live),
-                "bulletins": sum(1 for doc in live if columns.ordinal[doc] == 0),
-                "date_from": _iso(min(dates)) if dates else None,
-                "date_to": _iso(max(dates)) if dates else None,
-                "districts": dict(Counter(columns.district[doc] for doc in live).most_common()),
-                "years": dict(sorted(Counter(columns.year[doc] for doc in live).items(), reverse=True)),
-                "built_at": snapshot.meta.built_at,
-                "created_at": snapshot.meta.created_at,
-                "dictionary_hash": snapshot.meta.dictionary_hash,
-                "schema_version": snapshot.meta.schema_version,
-                "generation": snapshot.generation,
-            }
+            return {**reader_figures(snapshot.searcher.reader()),
+                    **build_figures(snapshot.generation, snapshot.meta)}
 
     def latest_bulletins(self, limit: int = 10) -> list[dict[str, Any]]:
         """The newest bulletins (by date), each with its header fields and article count."""
@@ -330,6 +315,3 @@ def _bulletin_header(stored: dict[str, Any], meta: dict[str, Any]) -> dict[str, 
         "articles": meta.get("articles"), "url": f"/bulletin/{bulletin_id}",
     }
 
-
-def _iso(date_num: int) -> str:
-    return f"{date_num // 10000:04d}-{date_num // 100 % 100:02d}-{date_num % 100:02d}"
