@@ -53,11 +53,12 @@ class IndexMeta:
 
     @classmethod
     def fresh(cls) -> IndexMeta:
-        now = _now()
+        now = now_iso()
         return cls(SCHEMA_VERSION, dictionary_hash(), now, now)
 
 
-def _now() -> str:
+def now_iso() -> str:
+    """The current UTC time to the second, as ISO 8601 (what meta.json and the build lock record)."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 

@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ from index.dictionary import DictionaryError, get_tokenizer
 from index.documents import article_documents
 from index.parser import parse_file
 from index.readers import SUPPORTED_SUFFIXES, ReadError
-from index.store import IndexLocation, IndexMismatchError, check_compatible, read_meta, write_meta
+from index.store import IndexLocation, IndexMismatchError, check_compatible, now_iso, read_meta, write_meta
 
 #: Analysis subprocesses of a parallel writer (the machines this runs on have two cores).
 PROCS = 2
@@ -240,7 +239,7 @@ class BuildLock:
                 raise self._locked_error()
             time.sleep(0.1)
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {_now()}\n".encode())
+        os.write(fd, f"{os.getpid()} {now_iso()}\n".encode())
         self.fd = fd
         _inherited_fds.add(fd)
         return self
@@ -496,11 +495,7 @@ def _smoke_query(document: dict[str, Any] | None) -> Or | None:
 
 def _touch_built_at(path: Path) -> None:
     """Record the end of a successful build in the generation's meta.json."""
-    write_meta(path, replace(read_meta(path), built_at=_now()))
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    write_meta(path, replace(read_meta(path), built_at=now_iso()))
 
 
 # Incremental build
