@@ -318,7 +318,8 @@ def highlight_terms(node: Node | None, synonyms: Synonyms | None = None, title: 
                 if number == 0:
                     groups = tuple(tuple(group) for group in exact_terms(text))
                 else:
-                    groups = (tuple(word_terms(text)),) if word_terms(text) else ()
+                    words = tuple(word_terms(text))
+                    groups = (words,) if words else ()
                 if groups:
                     found.append(HighlightTerm(text, groups, title or current.title, words=number > 0))
         elif isinstance(current, (All, Any_)):
