@@ -1,24 +1,25 @@
-"""Chinese analysis for the index: tokenizers that Whoosh runs at index time and the search layer reuses.
+"""Chinese analysis for the index: jieba words for ranking, units for exact matching.
 
 Two views of the same text, both over `normalize`d text so offsets slice back into the original:
 
-* `WordTokenizer`: jieba words with ordinal positions (phrase queries work) and exact character offsets;
-  search-mode sub-words (创建 and 文明 inside 创建文明城区) share the position of their word. Latin words
-  and digit runs are kept whole (第5期 does not match 第15期). No stemming and no stop words: dropping
-  words would break phrases, and BM25's idf already discounts 的 and 了.
-* `ExactTokenizer`: every CJK character (unigram) and every pair of adjacent units (bigram) at the
-  character's position, where a unit is a CJK character or a Latin/digit run. Any Chinese query string is
-  then a phrase of bigrams (or one unigram) that matches exactly the texts containing it, whether or not
-  jieba cuts it as a word. Punctuation, line breaks and spaces between two CJK characters separate
-  units; spaces next to Latin or digits do not (全院 16 个).
+* words: jieba words (`word_tokens`), with search-mode sub-words (创建 and 文明 inside 创建文明城区) at
+  their word's position. Latin words and digit runs are kept whole. No stemming and no stop words:
+  dropping words would break phrases, and BM25's idf already discounts 的 and 了. The index stores each
+  word's frequency per field (`word_counts`); `WordTokenizer` is the same analysis as a Whoosh tokenizer.
+* units (`units`, `unit_groups`): every CJK character, and every run of other letters and digits, grouped
+  into segments that punctuation, line breaks and a space between two CJK characters separate. Any Chinese
+  query string is then a sequence of adjacent units that occurs exactly where the text contains it, whether
+  or not jieba cuts it as a word (`index.unitindex` indexes them). Spaces next to Latin or digits do not
+  separate units (全院 16 个).
 
 jieba's own `ChineseAnalyzer` is not used: it stores character offsets as positions, so phrases fail.
-Both tokenizers hold no jieba object, so they pickle (Whoosh stores the schema inside the index).
+The tokenizer holds no jieba object, so it pickles (Whoosh stores the schema inside the index).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -66,29 +67,15 @@ def units(text: str) -> list[Unit]:
     return result
 
 
-def bigram(first: str, second: str) -> str:
-    """The exact-field token for two adjacent units (a space only between two Latin/digit runs)."""
-    if first[-1].isascii() and second[0].isascii():
-        return f"{first} {second}"
-    return first + second
+def unit_groups(text: str) -> list[tuple[str, ...]]:
+    """The units of `text` (normalised), one tuple of adjacent units per punctuation-free segment.
 
-
-def exact_terms(text: str) -> list[list[str]]:
-    """The exact-field query for `text`: one list of consecutive tokens per punctuation-free segment.
-
-    A list of one token is a single term (one unit or one bigram); longer lists are phrases of bigrams.
-    Every segment must match for `text` to match.
+    `text` occurs in a document where every group occurs as adjacent units (each its own sequence).
     """
-    groups: dict[int, list[Unit]] = {}
+    groups: dict[int, list[str]] = {}
     for unit in units(normalize(text)):
-        groups.setdefault(unit.segment, []).append(unit)
-    queries = []
-    for members in groups.values():
-        if len(members) == 1:
-            queries.append([members[0].text])
-        else:
-            queries.append([bigram(a.text, b.text) for a, b in zip(members, members[1:])])
-    return queries
+        groups.setdefault(unit.segment, []).append(unit.text)
+    return [tuple(members) for members in groups.values()]
 
 
 def word_terms(text: str) -> list[str]:
@@ -117,8 +104,87 @@ def _sub_words(word: str, start: int) -> Iterator[tuple[str, int, int]]:
                     yield piece, start + offset, start + offset + size
 
 
-class _BaseTokenizer(Tokenizer):
-    """Shared Whoosh plumbing: one reused Token, honouring positions/chars/mode like Whoosh's own."""
+def word_tokens(normalised: str, sub_words: bool = True) -> Iterator[tuple[str, int, int, int]]:
+    """(word, start, end, position) of normalised text: jieba words at ordinal positions, each preceded by
+    its search-mode sub-words at the same position when `sub_words` (index time)."""
+    for position, (word, start, end) in enumerate(_words(normalised)):
+        if sub_words and len(word) > 2:
+            for piece, piece_start, piece_end in _sub_words(word, start):
+                yield piece, piece_start, piece_end, position
+        yield word, start, end, position
+
+
+def word_counts(normalised: str) -> tuple[Counter[str], int]:
+    """How often each word (and sub-word) occurs in normalised text, and how many tokens there are in all."""
+    counts: Counter[str] = Counter()
+    for word, start, _ in _words(normalised):
+        counts[word] += 1
+        if len(word) > 2:
+            counts.update(piece for piece, _, _ in _sub_words(word, start))
+    return counts, sum(counts.values())
+
+
+#: jieba segments each run of these characters on its own (jieba.re_han_default), so a run can be
+#: segmented alone with the same result as within its text.
+_JIEBA_BLOCK = re.compile("[\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+")
+
+
+def word_sequence_spans(normalised: str, words: list[str] | tuple[str, ...]) -> list[tuple[int, int]]:
+    """Spans of normalised text where jieba finds `words` as consecutive words (a sub-word counts as its
+    word's position), e.g. where a synonym occurs as words rather than across two words."""
+    target = "".join(words)
+    if not target:
+        return []
+    spans: list[tuple[int, int]] = []
+    seen_blocks: set[int] = set()
+    start = normalised.find(target)
+    while start >= 0:
+        block = _block_around(normalised, start)
+        if block is not None and block[0] not in seen_blocks:
+            seen_blocks.add(block[0])
+            spans += _sequences(normalised[block[0]:block[1]], block[0], list(words))
+        start = normalised.find(target, start + 1)
+    return sorted(set(spans))
+
+
+def _block_around(text: str, offset: int) -> tuple[int, int] | None:
+    """The jieba block (run of `_JIEBA_BLOCK` characters) containing `offset`."""
+    start = offset
+    while start > 0 and _JIEBA_BLOCK.match(text, start - 1, start):
+        start -= 1
+    match = _JIEBA_BLOCK.match(text, start)
+    if match is None or match.end() <= offset:
+        return None
+    return start, match.end()
+
+
+def _sequences(block: str, offset: int, words: list[str]) -> list[tuple[int, int]]:
+    """Spans (offset added) of `words` at consecutive word positions in `block`."""
+    at: dict[int, list[tuple[str, int, int]]] = {}
+    for text, start, end, position in word_tokens(block):
+        at.setdefault(position, []).append((text, start, end))
+    found = []
+    for position, tokens in at.items():
+        for text, start, end in tokens:
+            if text != words[0]:
+                continue
+            last = end
+            for step, word in enumerate(words[1:], 1):
+                following = [token for token in at.get(position + step, ()) if token[0] == word]
+                if not following:
+                    break
+                last = following[0][2]
+            else:
+                found.append((offset + start, offset + last))
+    return found
+
+
+class WordTokenizer(Tokenizer):
+    """jieba words with ordinal positions as a Whoosh tokenizer (the word fields' analyzer).
+
+    The index is written from `word_counts`; this tokenizer gives Whoosh's own query parser and tools the
+    same analysis.
+    """
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other)
@@ -126,67 +192,24 @@ class _BaseTokenizer(Tokenizer):
     def __hash__(self) -> int:
         return hash(type(self).__name__)
 
-    def _token(self, positions: bool, chars: bool, removestops: bool, mode: str, **kwargs) -> Token:
-        return Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-
-
-class WordTokenizer(_BaseTokenizer):
-    """jieba words with ordinal positions; search-mode sub-words share their word's position."""
-
     def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
                  mode: str = "", **kwargs) -> Iterator[Token]:
-        token = self._token(positions, chars, removestops, mode, **kwargs)
-        position = start_pos
-        for word, start, end in _words(normalize(value)):
-            pieces = list(_sub_words(word, start)) if mode != "query" and len(word) > 2 else []
-            for text, piece_start, piece_end in [*pieces, (word, start, end)]:
-                token.text = text
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = value[piece_start:piece_end]
-                if positions:
-                    token.pos = position
-                if chars:
-                    token.startchar = start_char + piece_start
-                    token.endchar = start_char + piece_end
-                yield token
-            position += 1
-
-
-class ExactTokenizer(_BaseTokenizer):
-    """Unigrams of CJK characters and bigrams of adjacent units, at the first unit's position."""
-
-    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
-                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
-                 mode: str = "", **kwargs) -> Iterator[Token]:
-        token = self._token(positions, chars, removestops, mode, **kwargs)
-        found = units(normalize(value))
-        for index, unit in enumerate(found):
-            following = found[index + 1] if index + 1 < len(found) else None
-            emitted = [(unit.text, unit.end)]
-            if following is not None and following.segment == unit.segment:
-                emitted.append((bigram(unit.text, following.text), following.end))
-            for text, end in emitted:
-                token.text = text
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = value[unit.start:end]
-                if positions:
-                    token.pos = start_pos + index
-                if chars:
-                    token.startchar = start_char + unit.start
-                    token.endchar = start_char + end
-                yield token
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for text, start, end, position in word_tokens(normalize(value), sub_words=mode != "query"):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[start:end]
+            if positions:
+                token.pos = start_pos + position
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
 
 
 def WordAnalyzer() -> WordTokenizer:  # noqa: N802 - Whoosh's naming for analyzer factories
     """The analyzer of the word fields (`headline_words`, `body_words`)."""
     return WordTokenizer()
-
-
-def ExactAnalyzer() -> ExactTokenizer:  # noqa: N802 - Whoosh's naming for analyzer factories
-    """The analyzer of the exact fields (`headline_exact`, `body_exact`)."""
-    return ExactTokenizer()

@@ -21,6 +21,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BULLETINS_USER_DICT", "", "Extra jieba dictionary file (word [freq [tag]] per line)."),
     Setting("BULLETINS_SYNONYMS", "", "Synonym file replacing the bundled one (one group per line)."),
     Setting("BULLETINS_CACHE_DIR", "~/.cache/bulletin-search", "Folder for jieba's prefix-dictionary cache."),
+    Setting("BULLETINS_FAILPOINT", "", "Testing: names of build moments to pause at (index/failpoints.py)."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

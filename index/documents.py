@@ -1,4 +1,9 @@
-"""Turn a parsed `Bulletin` into the Whoosh documents of its articles (one per article)."""
+"""Turn a parsed `Bulletin` into the documents of its articles (one per article).
+
+A document holds the stored and facet fields; the segment writer analyses its headline and body into the
+word fields and the unit index. A document read back from the index (its stored fields) is a document
+again, which is how segments are merged.
+"""
 
 from __future__ import annotations
 
@@ -61,10 +66,6 @@ def article_documents(bulletin: Bulletin, file_key: str, file_hash: str) -> list
             f.HEADLINE: article.headline,
             f.BODY: article.body,
             f.BULLETIN_META: meta,
-            f.HEADLINE_WORDS: article.headline,
-            f.BODY_WORDS: article.body,
-            f.HEADLINE_EXACT: article.headline,
-            f.BODY_EXACT: article.body,
         }
         if bulletin.issue is not None:
             document[f.ISSUE] = bulletin.issue

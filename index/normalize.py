@@ -14,13 +14,15 @@ import unicodedata
 from functools import lru_cache
 from importlib.resources import files
 
+import numpy as np
+
 #: The CJK ideograph blocks, as a regular-expression character class body.
 CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f\U00030000-\U0003134f"
 _CJK = re.compile(f"[{CJK_CLASS}]")
 
 
 def is_cjk(char: str) -> bool:
-    """True for a CJK ideograph (the characters that get unigram and bigram tokens)."""
+    """True for a CJK ideograph (each one is a unit of its own)."""
     return _CJK.match(char) is not None
 
 
@@ -78,6 +80,31 @@ def normalize_char(char: str) -> str:
     return traditional_to_simplified().get(folded, folded)
 
 
+#: Texts shorter than this are normalised character by character (numpy's set-up costs more).
+_SHORT = 64
+
+
+@lru_cache(maxsize=1)
+def _bmp_table() -> np.ndarray:
+    """The normalised code point of every Basic Multilingual Plane character, indexed by code point."""
+    return np.fromiter((ord(normalize_char(chr(code))) if not 0xD800 <= code < 0xE000 else code
+                        for code in range(0x10000)), dtype=np.uint32, count=0x10000)
+
+
 def normalize(text: str) -> str:
-    """Normalise `text` character by character; the result has the same length as the input."""
-    return "".join(map(normalize_char, text))
+    """Normalise `text` character by character; the result has the same length as the input.
+
+    Long texts go through a lookup table over their code points (numpy), short ones through
+    `normalize_char`; both give the same result.
+    """
+    if len(text) < _SHORT:
+        return "".join(map(normalize_char, text))
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    low = codes < 0x10000
+    if low.all():
+        folded = _bmp_table()[codes]
+    else:
+        folded = codes.copy()
+        folded[low] = _bmp_table()[codes[low]]
+        folded[~low] = [ord(normalize_char(chr(code))) for code in codes[~low].tolist()]
+    return folded.tobytes().decode("utf-32-le", "surrogatepass")

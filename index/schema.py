@@ -1,18 +1,20 @@
 """The Whoosh schema: one document per article, with its bulletin's fields copied onto it.
 
-Headline and body are stored for display and analysed twice: into word fields (jieba words, for ranking)
-and exact fields (character unigrams and bigrams, for exact recall). Facet fields are sortable columns so
-the search layer can hold per-document facet values in memory instead of reading stored documents.
+Whoosh holds the stored documents, the facet fields (indexed and as sortable columns) and the inverted
+index of jieba words, with term frequencies only (Lucene's DOCS_AND_FREQS): ranking needs how often a word
+occurs, no query needs its positions. Exact text is matched by the segment's unit index
+(`index.unitindex`), which the writer builds beside each Whoosh segment, so no field indexes characters.
+Numeric fields index one term per value (no trie levels: ranges are filtered from the columns in memory).
 """
 
 from __future__ import annotations
 
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
-from index.analysis import ExactAnalyzer, WordAnalyzer
+from index.analysis import WordAnalyzer
 
 #: Bump whenever fields or analysis change; an index with another version must be rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: The facet value of articles whose source is city level (no district).
 CITY_LEVEL = "市级"
@@ -40,14 +42,19 @@ HEADLINE = "headline"
 BODY = "body"
 HEADLINE_WORDS = "headline_words"
 BODY_WORDS = "body_words"
-HEADLINE_EXACT = "headline_exact"
-BODY_EXACT = "body_exact"
 BULLETIN_META = "bulletin_meta"
 
-#: Headline matches weigh this much more than body matches (BM25F field boost).
-HEADLINE_BOOST = 3.0
-#: Word-field matches weigh this much more than matches found only by the exact fields.
-WORD_BOOST = 2.0
+#: The fields holding jieba words, and the stored text each is analysed from.
+WORD_FIELDS = {HEADLINE_WORDS: HEADLINE, BODY_WORDS: BODY}
+
+
+def _words_field() -> TEXT:
+    """A jieba-word field with frequencies only (Whoosh's Frequency format: no positions, no offsets)."""
+    return TEXT(analyzer=WordAnalyzer(), phrase=False)
+
+
+def _number(stored: bool = True, sortable: bool = False) -> NUMERIC:
+    return NUMERIC(int, stored=stored, sortable=sortable, shift_step=0)
 
 
 def build_schema() -> Schema:
@@ -57,24 +64,22 @@ def build_schema() -> Schema:
         BULLETIN_ID: ID(stored=True),
         FILE: ID(stored=True),
         FILE_HASH: STORED(),
-        ORDINAL: NUMERIC(int, stored=True, sortable=True),
+        ORDINAL: _number(sortable=True),
         SERIES: ID(stored=True, sortable=True),
-        ISSUE: NUMERIC(int, stored=True),
+        ISSUE: STORED(),
         ISSUE_LABEL: STORED(),
-        TOTAL: NUMERIC(int, stored=True),
+        TOTAL: STORED(),
         OFFICE: ID(stored=True, sortable=True),
         DATE: ID(stored=True),
-        DATE_NUM: NUMERIC(int, stored=True, sortable=True),
-        YEAR: NUMERIC(int, stored=True, sortable=True),
-        MONTH: NUMERIC(int, stored=True, sortable=True),
+        DATE_NUM: _number(sortable=True),
+        YEAR: _number(sortable=True),
+        MONTH: _number(sortable=True),
         DISTRICT: ID(stored=True, sortable=True),
         COLUMN: ID(stored=True, sortable=True),
         SOURCE: ID(stored=True, sortable=True),
         HEADLINE: STORED(),
         BODY: STORED(),
         BULLETIN_META: STORED(),
-        HEADLINE_WORDS: TEXT(analyzer=WordAnalyzer(), phrase=True, chars=True, field_boost=HEADLINE_BOOST * WORD_BOOST),
-        BODY_WORDS: TEXT(analyzer=WordAnalyzer(), phrase=True, chars=True, field_boost=WORD_BOOST),
-        HEADLINE_EXACT: TEXT(analyzer=ExactAnalyzer(), phrase=True, chars=True, field_boost=HEADLINE_BOOST),
-        BODY_EXACT: TEXT(analyzer=ExactAnalyzer(), phrase=True, chars=True),
+        HEADLINE_WORDS: _words_field(),
+        BODY_WORDS: _words_field(),
     })

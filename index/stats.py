@@ -1,7 +1,8 @@
 """What an index holds: article and bulletin counts, date range, per-district and per-year counts, build info.
 
-Counts come from the sortable columns (one value per live document), never from stored documents: a
-bulletin is counted once through its first article (ordinal 0).
+Counts come from the segments' array files (one value per live document), never from stored documents: a
+bulletin is counted once through its first article (ordinal 0). `index_stats` also verifies every
+segment's array file (checksums, document counts) against its Whoosh segment.
 """
 
 from __future__ import annotations
@@ -10,20 +11,23 @@ import os
 from collections import Counter
 from typing import Any
 
-from whoosh.reading import IndexReader
+import numpy as np
 
 from index import schema as f
-from index.store import IndexLocation, IndexMeta, open_index, read_meta
+from index.generation import Generation, GenerationError
+from index.store import IndexLocation, IndexMeta, read_meta
 
 
 def index_stats(root: str | os.PathLike[str]) -> dict[str, Any]:
     """Figures about the live index under `root` (IndexMissingError when there is none)."""
-    location = IndexLocation(root)
-    path = location.current_path()
+    path = IndexLocation(root).current_path()
     meta = read_meta(path)
-    ix = open_index(root)
-    with ix.reader() as reader:
-        return {**reader_figures(reader), **build_figures(path.name, meta)}
+    try:
+        generation = Generation(path)
+    except GenerationError as error:
+        return {"problems": [str(error)], **build_figures(path.name, meta)}
+    return {**generation_figures(generation), **build_figures(path.name, meta),
+            "segments": len(generation.segments), "problems": generation.verify()}
 
 
 def build_figures(generation: str, meta: IndexMeta) -> dict[str, Any]:
@@ -37,27 +41,25 @@ def build_figures(generation: str, meta: IndexMeta) -> dict[str, Any]:
     }
 
 
-def reader_figures(reader: IndexReader) -> dict[str, Any]:
-    """Counts and date range read from the sortable columns of the live documents."""
-    docnums = list(reader.all_doc_ids())
-    ordinals = reader.column_reader(f.ORDINAL)
-    dates = [value for value in _values(reader, f.DATE_NUM, docnums) if value]
-    districts = Counter(_values(reader, f.DISTRICT, docnums))
-    years = Counter(value for value in _values(reader, f.YEAR, docnums) if value)
+def generation_figures(generation: Generation) -> dict[str, Any]:
+    """Counts and date range of the live documents, from the segments' columns."""
+    live = generation.live()
+    ordinals = generation.column(f.ORDINAL)[live]
+    dates = generation.column(f.DATE_NUM)[live]
+    dates = dates[dates > 0]
+    codes, values = generation.string_column(f.DISTRICT)
+    districts = Counter({values[code]: int(count) for code, count in enumerate(np.bincount(codes[live],
+                                                                                          minlength=len(values)))
+                         if count})
+    years = Counter(int(year) for year in generation.column(f.YEAR)[live] if year)
     return {
-        "articles": len(docnums),
-        "bulletins": sum(1 for docnum in docnums if ordinals[docnum] == 0),
-        "date_from": _iso(min(dates)) if dates else None,
-        "date_to": _iso(max(dates)) if dates else None,
+        "articles": int(live.sum()),
+        "bulletins": int((ordinals == 0).sum()),
+        "date_from": _iso(int(dates.min())) if dates.size else None,
+        "date_to": _iso(int(dates.max())) if dates.size else None,
         "districts": dict(sorted(districts.items(), key=lambda item: (-item[1], item[0]))),
         "years": {str(year): count for year, count in sorted(years.items())},
     }
-
-
-def _values(reader: IndexReader, field: str, docnums: list[int]) -> list[Any]:
-    """The column values of `field` for `docnums`."""
-    column = reader.column_reader(field)
-    return [column[docnum] for docnum in docnums]
 
 
 def _iso(date_num: int) -> str:

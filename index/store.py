@@ -4,9 +4,11 @@
     ROOT/gen-<stamp>/     a Whoosh index (non-compound segments) plus meta.json
     ROOT/build.lock       held by the one running build
 
-Incremental builds commit into the live generation (Whoosh's own commit is atomic); a full rebuild writes a
-new generation and swaps CURRENT when it is complete and checked. Readers compare `generation()` to notice
-a finished rebuild without a restart.
+Every build writes a new generation and swaps CURRENT when it is complete and checked: a full build from
+scratch, an incremental one as a copy of the live generation made of hard links (segment files are never
+changed once written, so the copy costs no space) plus its new segments and a new TOC. A live generation
+is therefore never modified, a killed build leaves only an unfinished folder that the next build removes,
+and readers compare `generation()` to notice a finished build without a restart.
 """
 
 from __future__ import annotations
@@ -100,12 +102,32 @@ class IndexLocation:
     def create_generation(self) -> Path:
         """A new, empty Whoosh index in a fresh generation folder (not live until `activate`)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-        path = self.root / f"gen-{stamp}"
+        path = self._new_generation_path()
         path.mkdir()
         whoosh_index.create_in(str(path), build_schema())
         write_meta(path, IndexMeta.fresh())
         return path
+
+    def clone_generation(self, source: Path) -> Path:
+        """A new generation holding the same index as `source`: its files hard-linked (copied where the
+        file system cannot link), meta.json copied; not live until `activate`."""
+        path = self._new_generation_path()
+        path.mkdir()
+        for item in source.iterdir():
+            if not item.is_file() or item.name.startswith(".") or item.name.endswith("LOCK"):
+                continue
+            if item.name == META:
+                shutil.copyfile(item, path / META)
+                continue
+            try:
+                os.link(item, path / item.name)
+            except OSError:
+                shutil.copy2(item, path / item.name)
+        return path
+
+    def _new_generation_path(self) -> Path:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        return self.root / f"gen-{stamp}"
 
     def activate(self, path: Path) -> None:
         """Make generation `path` the live one, atomically, and delete generations older than the last."""

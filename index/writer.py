@@ -1,56 +1,53 @@
 """The only place an index is written: full and incremental builds of bulletin files, one build at a time.
 
-A build walks the sources, hashes every file and compares the hashes with the FILE/FILE_HASH values stored
-in the live index, so what is indexed is known from the index alone (nothing lives outside Whoosh's atomic
-commit). An incremental build commits into the live generation; a full build (or the first one) writes a
-new generation, checks it and only then makes it live. Either way a killed build leaves the previous index
-complete: Whoosh's commit replaces its TOC atomically and CURRENT is replaced atomically.
+A build walks the sources, hashes every file and compares the hashes with the file table of the live
+generation (`index.generation`), so what is indexed is known from the index alone. Every build writes a
+new generation (`index.store`): a full build (or the first one) from scratch, an incremental build as a
+hard-linked copy of the live generation in which vanished and changed files' articles are marked deleted
+and new articles go into new segments. The generation is committed (a Whoosh TOC), checked and only then
+made live by replacing CURRENT, so a killed build leaves the served index complete and untouched.
 
-Parallelism: Whoosh's MpWriter hands documents to two subprocesses that run the jieba analysis (the bulk of
-the work, ~37 ms per bulletin against ~3 ms to read and parse it, so reading stays in the parent). The
-subprocesses are forked after jieba is loaded, close the inherited lock descriptors and die with their
-parent, so a killed build leaves no orphan holding a lock.
+Parallelism: files are read, parsed, analysed and written as segments by worker processes
+(`index.pool`), one per core; small incremental builds run in this process. When an incremental build
+leaves too many segments, the smallest are merged into one (their stored documents analysed again).
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import hashlib
 import os
 import shutil
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.index import Index, LockError
-from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.query import Or, Term
-from whoosh.writing import IndexWriter
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
+from whoosh.reading import SegmentReader
 
+from index import failpoints
 from index import schema as f
-from index.analysis import exact_terms
+from index.analysis import unit_groups
 from index.dictionary import DictionaryError, get_tokenizer
 from index.documents import article_documents
-from index.parser import parse_file
-from index.readers import SUPPORTED_SUFFIXES, ReadError
+from index.generation import Generation, GenerationError, IndexedFile, SegmentArrays, commit_toc
+from index.model import Bulletin
+from index.pool import FileResult, Job, PoolError, PoolOutcome, index_in_parallel, index_serially
+from index.readers import SUPPORTED_SUFFIXES
+from index.schema import build_schema
+from index.segment import INDEX_NAME, SegmentBuilder
 from index.store import IndexLocation, IndexMismatchError, check_compatible, now_iso, read_meta, write_meta
+from index.unitindex import query_symbols
 
-#: Analysis subprocesses of a parallel writer (the machines this runs on have two cores).
-PROCS = 2
-#: Posting-pool memory per writer process, in MB.
-LIMIT_MB = 256
-#: Builds with fewer files to index than this use one process (forking costs more than it saves).
+#: Builds with fewer files to index than this run in this process (forking costs more than it saves).
 PARALLEL_MIN_FILES = 40
-#: Seconds to wait for Whoosh's own write lock (only a foreign writer can hold it: ours holds build.lock).
-WHOOSH_LOCK_WAIT = 5.0
 #: Without a terminal, one progress line per this many files.
 LOG_EVERY = 100
 #: An incremental build refuses to delete more than this share of the indexed files (an unmounted or
@@ -58,6 +55,9 @@ LOG_EVERY = 100
 MASS_DELETE_SHARE = 0.5
 #: ... when at least this many files would go.
 MASS_DELETE_MIN = 5
+#: An incremental build that leaves more segments than this merges the smallest MERGE_SEGMENTS of them.
+MAX_SEGMENTS = 8
+MERGE_SEGMENTS = 4
 
 Log = Callable[[str], None]
 
@@ -221,6 +221,9 @@ def _hash_sources(files: list[SourceFile], skipped: list[Skipped]) -> dict[str, 
 
 # Lock and leftovers
 
+#: Descriptors that forked indexing workers must not keep open (the build lock).
+_inherited_fds: set[int] = set()
+
 
 class BuildLock:
     """An exclusive flock on ROOT/build.lock, waited for up to `wait` seconds; released by the kernel on kill."""
@@ -274,7 +277,7 @@ def _try_flock(fd: int) -> bool:
 
 
 def remove_leftovers(location: IndexLocation) -> None:
-    """Delete what killed builds leave: unfinished generations and Whoosh temp files (call under the lock)."""
+    """Delete what killed builds leave: unfinished generations (call under the lock)."""
     live = location.generation()
     generations = sorted(path.name for path in location.root.glob("gen-*") if path.is_dir())
     keep = {live} if live else set()
@@ -284,157 +287,63 @@ def remove_leftovers(location: IndexLocation) -> None:
     for name in generations:
         if name not in keep:
             shutil.rmtree(location.root / name, ignore_errors=True)
-    if live:
-        _remove_whoosh_temp(location.root / live)
-
-
-def _remove_whoosh_temp(path: Path) -> None:
-    """Remove Whoosh's temp folder and half-written TOCs; orphan segment files go at the next commit."""
-    index_name = whoosh_index._DEF_INDEX_NAME
-    shutil.rmtree(path / f"{index_name}.tmp", ignore_errors=True)
-    for leftover in path.glob(f"_{index_name}_*.toc.*"):
-        leftover.unlink(missing_ok=True)
-
-
-# Writers
-
-#: Descriptors that forked analysis workers must not keep open (the build lock).
-_inherited_fds: set[int] = set()
-
-
-class _AnalysisTask(SubWriterTask):
-    """Whoosh's analysis subprocess, closing inherited locks and dying with its parent."""
-
-    parent_pid = 0
-    close_fds: tuple[int, ...] = ()
-
-    def run(self) -> None:
-        _detach_from_parent(self.parent_pid, self.close_fds)
-        super().run()
-
-
-class _ParallelWriter(MpWriter):
-    """MpWriter whose subprocesses are `_AnalysisTask`s."""
-
-    def _new_task(self) -> SubWriterTask:
-        task = _AnalysisTask(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
-                             self.multisegment)
-        task.parent_pid = os.getpid()
-        lock_fd = self.writelock.fd if self.writelock is not None else None
-        task.close_fds = tuple(fd for fd in (*_inherited_fds, lock_fd) if fd is not None)
-        self.tasks.append(task)
-        task.start()
-        return task
-
-    def cancel(self) -> None:
-        """Stop the subprocesses for real (MpWriter's cancel only flags its own copies of them)."""
-        for task in self.tasks:
-            task.terminate()
-        for task in self.tasks:
-            task.join()
-        super().cancel()
-
-
-def _detach_from_parent(parent_pid: int, fds: Iterable[int]) -> None:
-    """In a forked worker: close the parent's lock descriptors and exit when the parent dies."""
-    for fd in fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-
-def _watch_parent(parent_pid: int) -> None:
-    """Exit this process as soon as its parent is gone (where prctl is unavailable)."""
-    while os.getppid() == parent_pid:
-        time.sleep(1.0)
-    os._exit(1)
-
-
-def _open_writer(ix: Index, parallel: bool) -> IndexWriter:
-    """A writer with non-compound segments; parallel analysis when there is enough to do."""
-    options: dict[str, Any] = {"limitmb": LIMIT_MB, "compound": False, "timeout": WHOOSH_LOCK_WAIT}
-    try:
-        if parallel:
-            return _ParallelWriter(ix, procs=PROCS, multisegment=True, **options)
-        return ix.writer(**options)
-    except LockError as error:
-        raise BuildError(f"Whoosh's write lock in {ix.storage.folder} is held by a process outside "
-                         "`bulletins build`; stop it and retry") from error
 
 
 # Indexing
 
 
-@dataclass
-class _Outcome:
-    """What indexing a list of files produced."""
-
-    indexed: dict[str, int] = field(default_factory=dict)
-    skipped: list[Skipped] = field(default_factory=list)
-    first_document: dict[str, Any] | None = None
-
-    @property
-    def documents(self) -> int:
-        return sum(self.indexed.values())
+def _processes() -> int:
+    """Worker processes for a parallel build: one per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
 
 
-def _index_files(writer: IndexWriter, files: list[SourceFile], hashes: dict[str, str], replace_keys: set[str],
-                 show_bar: bool, log: Log) -> _Outcome:
-    """Parse and add each file's articles; a file in `replace_keys` loses its old articles only once parsed."""
-    outcome = _Outcome()
-    for number, source in enumerate(_progress(files, show_bar), 1):
-        try:
-            documents = _documents_of(source, hashes[source.key])
-        except _SkipFile as skip:
-            outcome.skipped.append(Skipped(source.key, skip.reason))
-            continue
-        if source.key in replace_keys:
-            writer.delete_by_term(f.FILE, source.key)
-        for document in documents:
-            writer.add_document(**document)
-        outcome.indexed[source.key] = len(documents)
-        if outcome.first_document is None:
-            outcome.first_document = documents[0]
-        if not show_bar and number % LOG_EVERY == 0:
-            log(f"indexed {number}/{len(files)} files")
+def _index_jobs(folder: Path, jobs: list[Job], show_bar: bool, log: Log) -> PoolOutcome:
+    """Index `jobs` into new segments in `folder`: in parallel when there are enough files."""
+    outcome = PoolOutcome()
+    bar = _progress_bar(len(jobs)) if show_bar else None
+
+    def report(result: FileResult) -> None:
+        outcome.results.append(result)
+        if len(outcome.results) == 1:
+            failpoints.reach("indexing")
+        if bar is not None:
+            bar.update(1)
+        elif len(outcome.results) % LOG_EVERY == 0:
+            log(f"indexed {len(outcome.results)}/{len(jobs)} files")
+
+    (folder / f"{INDEX_NAME}.tmp").mkdir(exist_ok=True)
+    processes = _processes()
+    try:
+        if processes > 1 and len(jobs) >= PARALLEL_MIN_FILES:
+            outcome.segments = index_in_parallel(folder, jobs, processes, report, close_fds=_inherited_fds)
+        else:
+            outcome.segments = index_serially(folder, jobs, report)
+    except PoolError as error:
+        raise BuildError(str(error)) from error
+    except OSError as error:
+        raise BuildError(f"indexing failed: {error.strerror or error} ({error.filename or folder})") from error
+    finally:
+        if bar is not None:
+            bar.close()
+        shutil.rmtree(folder / f"{INDEX_NAME}.tmp", ignore_errors=True)
     return outcome
 
 
-class _SkipFile(Exception):
-    """A file cannot be indexed; `reason` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _documents_of(source: SourceFile, digest: str) -> list[dict[str, Any]]:
-    """The documents of one file, or _SkipFile when it cannot be read, parsed or holds no article."""
-    try:
-        bulletin = parse_file(source.path, source.key)
-    except ReadError as error:
-        raise _SkipFile(error.reason) from error
-    except Exception as error:  # noqa: BLE001 - any parser failure skips just this file
-        raise _SkipFile(f"parse error: {type(error).__name__}: {error}") from error
-    if not bulletin.articles:
-        raise _SkipFile("no articles found")
-    return article_documents(bulletin, source.key, digest)
-
-
-def _progress(files: list[SourceFile], show_bar: bool) -> Iterable[SourceFile]:
-    """`files`, wrapped in a tqdm bar on stderr when asked to."""
-    if not show_bar:
-        return files
+def _progress_bar(total: int) -> Any:
     from tqdm import tqdm
 
-    return tqdm(files, desc="indexing", unit="file", file=sys.stderr)
+    return tqdm(total=total, desc="indexing", unit="file", file=sys.stderr)
+
+
+def _jobs(files: list[SourceFile], hashes: dict[str, str]) -> list[Job]:
+    return [Job(source.path, source.key, hashes[source.key]) for source in files if source.key in hashes]
+
+
+def _skipped(outcome: PoolOutcome) -> list[Skipped]:
+    return [Skipped(result.key, result.reason) for result in outcome.results if result.reason is not None]
 
 
 # Full build
@@ -446,51 +355,74 @@ def _full_build(location: IndexLocation, files: list[SourceFile], show_bar: bool
     try:
         report = BuildReport(location.root, path.name, full=True)
         hashes = _hash_sources(files, report.skipped)
-        readable = [source for source in files if source.key in hashes]
-        log(f"full build of {len(readable)} files into {path}")
-        ix = whoosh_index.open_dir(str(path))
-        writer = _open_writer(ix, parallel=len(readable) >= PARALLEL_MIN_FILES)
-        try:
-            outcome = _index_files(writer, readable, hashes, set(), show_bar, log)
-        except BaseException:
-            writer.cancel()
-            raise
+        jobs = _jobs(files, hashes)
+        log(f"full build of {len(jobs)} files into {path}")
+        outcome = _index_jobs(path, jobs, show_bar, log)
         log("committing")
-        writer.commit()
-        _check_generation(path, outcome)
-        _touch_built_at(path)
-        location.activate(path)
+        _commit(path, outcome.segments, 1)
+        report.articles = _check_generation(path, outcome.documents)
+        _activate(location, path)
     except BaseException:
         location.discard(path)
         raise
     report.added = sorted(outcome.indexed)
-    report.skipped += outcome.skipped
-    report.articles = outcome.documents
+    report.skipped += _skipped(outcome)
     return report
 
 
-def _check_generation(path: Path, outcome: _Outcome) -> None:
-    """Raise BuildError unless the new generation holds every parsed article and answers a query."""
-    ix = whoosh_index.open_dir(str(path))
-    with ix.searcher() as searcher:
-        count = searcher.doc_count()
-        if count != outcome.documents:
-            raise BuildError(f"the new index holds {count} articles, {outcome.documents} were parsed; "
-                             "the served index is unchanged")
-        query = _smoke_query(outcome.first_document)
-        if query is not None and not searcher.search(query, limit=1):
-            raise BuildError("the new index does not find its first article; the served index is unchanged")
+def _commit(path: Path, segments: list[Any], generation: int) -> None:
+    """Commit the TOC listing `segments` in generation folder `path` (disk errors become BuildError)."""
+    failpoints.reach("committing")
+    try:
+        commit_toc(path, build_schema(), segments, generation)
+    except OSError as error:
+        raise BuildError(f"cannot commit the index in {path}: {error.strerror or error}") from error
+    failpoints.reach("checking")
 
 
-def _smoke_query(document: dict[str, Any] | None) -> Or | None:
-    """An exact-field query for the first token of a document's text (None when it has no text)."""
-    if document is None:
-        return None
-    groups = exact_terms(document[f.HEADLINE] + "\n" + document[f.BODY])
+def _activate(location: IndexLocation, path: Path) -> None:
+    """Record the build's end in meta.json and make generation `path` the live one."""
+    _touch_built_at(path)
+    failpoints.reach("activating")
+    location.activate(path)
+
+
+def _check_generation(path: Path, expected: int) -> int:
+    """The article count of a committed generation, or BuildError unless it holds `expected` articles, every
+    segment's array file is sound and the index finds the text of its first article."""
+    try:
+        generation = Generation(path)
+    except GenerationError as error:
+        raise BuildError(f"the new index is damaged ({error}); the served index is unchanged") from error
+    count = generation.doc_count()
+    whoosh_count = whoosh_index.open_dir(str(path)).doc_count()
+    if count != expected or whoosh_count != expected:
+        raise BuildError(f"the new index holds {whoosh_count} articles, {expected} were expected; "
+                         "the served index is unchanged")
+    problems = generation.verify()
+    if problems:
+        raise BuildError(f"the new index is damaged ({'; '.join(problems)}); the served index is unchanged")
+    if not _finds_first_article(path, generation):
+        raise BuildError("the new index does not find its first article; the served index is unchanged")
+    return count
+
+
+def _finds_first_article(path: Path, generation: Generation) -> bool:
+    """True when the first unit of the first live article is found in that article (or nothing is indexed)."""
+    live = np.flatnonzero(generation.live())
+    if not live.size:
+        return True
+    docnum = int(live[0])
+    part = next(part for part in generation.segments if part.base <= docnum < part.base + part.doc_count)
+    with whoosh_index.open_dir(str(path)).reader() as reader:
+        stored = reader.stored_fields(docnum)
+    groups = unit_groups(f"{stored.get(f.HEADLINE, '')}\n{stored.get(f.BODY, '')}")
     if not groups:
-        return None
-    token = groups[0][0]
-    return Or([Term(f.HEADLINE_EXACT, token), Term(f.BODY_EXACT, token)])
+        return True
+    local = docnum - part.base
+    found = part.units.occurrences(query_symbols(groups[0][:1]))
+    starts = part.field_starts
+    return bool(np.any((found >= starts[2 * local]) & (found < starts[2 * local + 2])))
 
 
 def _touch_built_at(path: Path) -> None:
@@ -501,68 +433,118 @@ def _touch_built_at(path: Path) -> None:
 # Incremental build
 
 
-@dataclass(frozen=True)
-class _Indexed:
-    """A file as the index knows it: its content hash and how many live articles it has."""
-
-    digest: str
-    articles: int
-
-
-def indexed_files(ix: Index) -> dict[str, _Indexed]:
-    """The files in an index with their stored hashes and live article counts (deleted articles ignored)."""
-    found: dict[str, _Indexed] = {}
-    with ix.reader() as reader:
-        for raw in reader.lexicon(f.FILE):
-            key = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            docnums = list(reader.postings(f.FILE, key).all_ids())
-            if docnums:
-                digest = reader.stored_fields(docnums[0]).get(f.FILE_HASH, "")
-                found[key] = _Indexed(digest, len(docnums))
-    return found
-
-
-def _incremental_build(location: IndexLocation, path: Path, files: list[SourceFile], scopes: list[str],
-                       show_bar: bool, log: Log) -> BuildReport:
-    """Bring the live generation in line with the files: add new, re-index changed, delete vanished ones."""
+def indexed_files(path: Path) -> dict[str, IndexedFile]:
+    """The files in the generation at `path` with their stored hashes and live article counts."""
     try:
-        check_compatible(path)
+        return Generation(path).files()
+    except GenerationError as error:
+        raise BuildError(f"{error}; rebuild the index with --full") from error
+
+
+def _incremental_build(location: IndexLocation, live: Path, files: list[SourceFile], scopes: list[str],
+                       show_bar: bool, log: Log) -> BuildReport:
+    """A new generation in line with the files: new and changed files indexed, vanished ones deleted."""
+    try:
+        check_compatible(live)
     except IndexMismatchError as error:
         raise IndexIncompatibleError(f"{error}; an incremental build cannot update it, run with --full") from error
-    report = BuildReport(location.root, path.name, full=False)
+    report = BuildReport(location.root, live.name, full=False)
     hashes = _hash_sources(files, report.skipped)
-    ix = whoosh_index.open_dir(str(path))
-    before = ix.doc_count()
-    known = indexed_files(ix)
+    known = indexed_files(live)
+    before = sum(item.articles for item in known.values())
     unchanged = {key for key, digest in hashes.items() if key in known and known[key].digest == digest}
     report.unchanged = sorted(unchanged)
     changed = [source for source in files if source.key in hashes and source.key not in unchanged]
     walked = {source.key for source in files}
     report.deleted = sorted(key for key in known if key not in walked and _in_scope(key, scopes))
     _refuse_mass_deletion(len(report.deleted), len(known))
-    log(f"incremental build of {path}: {len(changed)} files to index, {len(report.deleted)} to delete, "
+    log(f"incremental build of {live}: {len(changed)} files to index, {len(report.deleted)} to delete, "
         f"{len(report.unchanged)} unchanged")
     if not changed and not report.deleted:
         report.articles = before
-        _touch_built_at(path)
+        _touch_built_at(live)
         return report
-    writer = _open_writer(ix, parallel=len(changed) >= PARALLEL_MIN_FILES)
+    path = location.clone_generation(live)
     try:
-        for key in report.deleted:
-            writer.delete_by_term(f.FILE, key)
-        outcome = _index_files(writer, changed, hashes, set(known), show_bar, log)
+        report.generation = path.name
+        toc = TOC.read(FileStorage(str(path)), INDEX_NAME)
+        outcome = _index_jobs(path, _jobs(changed, hashes), show_bar, log)
+        report.added = sorted(key for key in outcome.indexed if key not in known)
+        report.updated = sorted(key for key in outcome.indexed if key in known)
+        report.skipped += _skipped(outcome)
+        if not outcome.segments and not report.deleted:
+            location.discard(path)
+            report.generation = live.name
+            report.articles = before
+            _touch_built_at(live)
+            return report
+        _delete_files(toc.segments, [known[key] for key in [*report.deleted, *report.updated]])
+        segments = _merge_small_segments(path, toc.segments + outcome.segments, log)
+        log("committing")
+        _commit(path, segments, toc.generation + 1)
+        removed = sum(known[key].articles for key in [*report.deleted, *report.updated])
+        report.articles = _check_generation(path, before - removed + outcome.documents)
+        _activate(location, path)
     except BaseException:
-        writer.cancel()
+        location.discard(path)
         raise
-    log("committing")
-    writer.commit()
-    report.added = sorted(key for key in outcome.indexed if key not in known)
-    report.updated = sorted(key for key in outcome.indexed if key in known)
-    report.skipped += outcome.skipped
-    removed = sum(known[key].articles for key in [*report.deleted, *report.updated])
-    report.articles = _check_count(path, before - removed + outcome.documents)
-    _touch_built_at(path)
     return report
+
+
+def _delete_files(segments: list[Any], files: list[IndexedFile]) -> None:
+    """Mark every article of `files` deleted in the (not yet committed) segment objects."""
+    for item in files:
+        for number, first, count in item.places:
+            for docnum in range(first, first + count):
+                segments[number].delete_document(docnum)
+
+
+def _merge_small_segments(path: Path, segments: list[Any], log: Log) -> list[Any]:
+    """`segments`, with the smallest merged into one when there are more than MAX_SEGMENTS.
+
+    The merged segment is written from the live stored documents of the small ones, analysed again, with
+    their file table; it takes the place of the first of them, so search order is kept.
+    """
+    if len(segments) <= MAX_SEGMENTS:
+        return segments
+    live = {id(segment): segment.doc_count_all() - segment.deleted_count() for segment in segments}
+    smallest = sorted(segments, key=lambda segment: live[id(segment)])[:MERGE_SEGMENTS]
+    chosen = {id(segment) for segment in smallest}
+    log(f"merging {len(smallest)} small segments ({sum(live[key] for key in chosen)} articles)")
+    merged = _merge(path, [segment for segment in segments if id(segment) in chosen])
+    result: list[Any] = []
+    for segment in segments:
+        if id(segment) not in chosen:
+            result.append(segment)
+        elif merged is not None:
+            result.append(merged)
+            merged = None
+    return result
+
+
+def _merge(path: Path, segments: list[Any]) -> Any | None:
+    """One new segment holding the live documents of `segments` (None when none is left)."""
+    builder = SegmentBuilder(path)
+    try:
+        schema = build_schema()
+        storage = FileStorage(str(path))
+        for segment in segments:
+            arrays = SegmentArrays(path, segment, 0)
+            reader = SegmentReader(storage, schema, segment)
+            try:
+                for key, digest, first, count in arrays.files:
+                    if count and not segment.is_deleted(first):
+                        builder.add_file(key, digest, (dict(reader.stored_fields(docnum))
+                                                      for docnum in range(first, first + count)))
+            finally:
+                reader.close()
+        if not builder.doc_count:
+            builder.cancel()
+            return None
+        return builder.finish()
+    except BaseException:
+        builder.cancel()
+        raise
 
 
 def _refuse_mass_deletion(deleted: int, indexed: int) -> None:
@@ -573,10 +555,29 @@ def _refuse_mass_deletion(deleted: int, indexed: int) -> None:
                          "are gone, run with --full to rebuild from what is there")
 
 
-def _check_count(path: Path, expected: int) -> int:
-    """The live article count, or BuildError when the committed index lost documents."""
-    count = whoosh_index.open_dir(str(path)).doc_count()
-    if count != expected:
-        raise BuildError(f"the index at {path} holds {count} articles after the build, {expected} were expected: "
-                         "rebuild it with --full")
-    return count
+# Writing already parsed bulletins
+
+
+def write_bulletins(root: Path, bulletins: dict[str, Bulletin], digest: str = "") -> Path:
+    """Index parsed `bulletins` (file key → Bulletin) into a new live generation under `root`; its path.
+
+    For tools and tests that have bulletins in hand rather than files; the hash of each file is `digest`
+    (or "hash-<key>").
+    """
+    location = IndexLocation(root)
+    location.root.mkdir(parents=True, exist_ok=True)
+    with BuildLock(location.lock_path(), 30.0):
+        path = location.create_generation()
+        try:
+            builder = SegmentBuilder(path)
+            count = 0
+            for key, bulletin in bulletins.items():
+                count += builder.add_file(key, digest or f"hash-{key}",
+                                          article_documents(bulletin, key, digest or f"hash-{key}"))
+            _commit(path, [builder.finish()] if count else [], 1)
+            _check_generation(path, count)
+            location.activate(path)
+        except BaseException:
+            location.discard(path)
+            raise
+    return path

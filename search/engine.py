@@ -1,66 +1,39 @@
 """`Engine`: searches, articles, bulletins and statistics over the live index generation.
 
-Each public method first calls `refresh()`, which reopens the index when a build finished (the CURRENT
-generation changed or Whoosh has a newer commit), so a running server sees new builds without a restart.
-An opened generation is a `_Snapshot` (searcher + in-memory facet columns); Whoosh work on it is
-serialised by its lock, and a replaced snapshot is closed once no call is using it (thread-safe for a
-multi-threaded WSGI server).
+Each public method first calls `refresh()`, which opens the new generation when a build finished (CURRENT
+changed), so a running server sees new builds without a restart. An opened generation is a `Snapshot`
+(`search.snapshot`), shared by all threads: searches run side by side, each thread with its own Whoosh
+reader; a replaced snapshot is closed once no call is using it. A search is one evaluation of the query
+tree (`search.matching`), one facet count (`search.facets`), a top-k selection and the stored fields and
+highlights of the page's hits.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-from whoosh import query as wq
-from whoosh.index import EmptyIndexError
+import numpy as np
 
 from index import schema as f
-from index.stats import build_figures, reader_figures
-from index.store import IndexError_, IndexLocation, IndexMeta, check_compatible
-from search.errors import IndexUnavailable
-from search.facets import FacetColumns, FacetCounts, count_facets, facet_lists
+from index.stats import build_figures, generation_figures
+from index.store import IndexLocation
+from search.facets import count_facets, facet_lists
 from search.highlight import find_spans, mark_html, paragraphs_html, snippet_html
-from search.query import (All, Leaf, Node, compile_query, highlight_terms, parse_query, positive_leaves,
-                          unparse)
+from search.matching import Match, Matcher
+from search.query import All, Leaf, Node, highlight_terms, parse_query, positive_leaves, unparse
 from search.request import SearchRequest
 from search.results import Hit, SearchResults, Suggestion, article_url
+from search.snapshot import Snapshot
 from search.synonyms import Synonyms
 
 MAX_SUGGESTIONS = 5
 EXPORT_CHUNK = 200
-
-
-class _Snapshot:
-    """One opened generation: searcher, facet columns and build metadata."""
-
-    def __init__(self, location: IndexLocation) -> None:
-        try:
-            path = location.current_path()
-            self.meta: IndexMeta = check_compatible(path)
-            self.generation = path.name
-            self.searcher = whoosh_index.open_dir(str(path)).searcher()
-        except (IndexError_, EmptyIndexError) as error:
-            raise IndexUnavailable(f"{error} (索引不可用 / index unavailable: build it with "
-                                   f"`bulletins build SRC --index {location.root}`)") from error
-        self.columns = FacetColumns.load(self.searcher.reader())
-        self.lock = threading.RLock()
-        self.users = 0
-        self.retired = False
-
-    def current(self, location: IndexLocation) -> bool:
-        """True while this is still the live generation at its latest commit."""
-        return location.generation() == self.generation and self.searcher.up_to_date()
-
-    def close(self) -> None:
-        with self.lock:
-            self.searcher.close()
 
 
 class Engine:
@@ -70,29 +43,29 @@ class Engine:
         self.location = IndexLocation(index_root)
         self.synonyms = synonyms or Synonyms()
         self._lock = threading.Lock()
-        self._snapshot: _Snapshot | None = _Snapshot(self.location)
+        self._snapshot: Snapshot | None = Snapshot(self.location)
 
     def refresh(self) -> None:
-        """Reopen the index if a build finished since it was opened (IndexUnavailable if it is gone)."""
+        """Open the new generation if a build finished since this one was opened (IndexUnavailable if gone)."""
         with self._lock:
             self._refresh_locked()
 
     def _refresh_locked(self) -> None:
         old = self._snapshot
-        if old is not None and old.current(self.location):
+        if old is not None and self.location.generation() == old.generation:
             return
-        self._snapshot = _Snapshot(self.location)
+        self._snapshot = Snapshot(self.location)
         if old is not None:
             self._retire(old)
 
     @staticmethod
-    def _retire(snapshot: _Snapshot) -> None:
+    def _retire(snapshot: Snapshot) -> None:
         snapshot.retired = True
         if snapshot.users == 0:
             snapshot.close()
 
     @contextmanager
-    def _use(self) -> Iterator[_Snapshot]:
+    def _use(self) -> Iterator[Snapshot]:
         """The refreshed live snapshot, kept open until the caller is done with it."""
         with self._lock:
             self._refresh_locked()
@@ -122,20 +95,19 @@ class Engine:
         node = parse_query(request.q)
         synonyms = self.synonyms if request.synonyms else None
         terms = highlight_terms(node, synonyms, request.scope == "title")
-        query = compile_query(node, synonyms, request.scope == "title")
         relevance = _order_is_relevance(request, node)
-        with self._use() as snapshot, snapshot.lock:
-            searcher = snapshot.searcher
-            counts, scores = _matches(snapshot, query, request, relevance)
+        with self._use() as snapshot:
+            match = Matcher(snapshot, synonyms, request.scope == "title").evaluate(node)
+            counts = count_facets(snapshot.columns, match.mask, request)
             offset = (request.page - 1) * request.size
-            page = _ranked(snapshot.columns, counts.docnums, scores, request, relevance)[offset:offset + request.size]
+            page = _ranked(snapshot, counts.passing, match, request, relevance, offset + request.size)[offset:]
             hits = []
-            for docnum in page:
-                stored = searcher.stored_fields(docnum)
-                headline_spans = find_spans(searcher.reader(), docnum, f.HEADLINE_EXACT, terms, headline=True)
-                body_spans = find_spans(searcher.reader(), docnum, f.BODY_EXACT, terms)
+            for docnum in page.tolist():
+                stored = snapshot.stored_fields(docnum)
+                headline_spans = find_spans(stored[f.HEADLINE], terms, headline=True)
+                body_spans = find_spans(stored[f.BODY], terms)
                 hits.append(_hit(stored, request.q, mark_html(stored[f.HEADLINE], headline_spans),
-                                 snippet_html(stored[f.BODY], body_spans), scores.get(docnum, 0.0)))
+                                 snippet_html(stored[f.BODY], body_spans), float(match.score[docnum])))
             suggestions = self._suggestions(snapshot, request, node) if counts.total == 0 else []
         return SearchResults(
             query={"q": request.q, "parsed": unparse(node), "params": request.to_params()},
@@ -145,12 +117,15 @@ class Engine:
 
     def count(self, request: SearchRequest) -> int:
         """How many articles match `request` (no hits, no facets)."""
-        query = compile_query(parse_query(request.q), self.synonyms if request.synonyms else None,
-                              request.scope == "title")
-        with self._use() as snapshot, snapshot.lock:
-            return count_facets(snapshot.columns, snapshot.searcher.docs_for_query(query), request).total
+        with self._use() as snapshot:
+            return self._count(snapshot, request)
 
-    def _suggestions(self, snapshot: _Snapshot, request: SearchRequest, node: Node | None) -> list[Suggestion]:
+    def _count(self, snapshot: Snapshot, request: SearchRequest) -> int:
+        match = Matcher(snapshot, self.synonyms if request.synonyms else None,
+                        request.scope == "title").evaluate(parse_query(request.q))
+        return count_facets(snapshot.columns, match.mask, request).total
+
+    def _suggestions(self, snapshot: Snapshot, request: SearchRequest, node: Node | None) -> list[Suggestion]:
         """Alternatives that do have results: no filters, whole text, synonyms on, fewer terms, no quotes."""
         candidates: list[tuple[str, SearchRequest]] = []
         if request.has_filters():
@@ -171,9 +146,7 @@ class Engine:
             candidates.append(("不加引号 / without quotes", replace(request, q=loose, page=1)))
         found: list[Suggestion] = []
         for label, candidate in candidates:
-            query = compile_query(parse_query(candidate.q), self.synonyms if candidate.synonyms else None,
-                                  candidate.scope == "title")
-            total = count_facets(snapshot.columns, snapshot.searcher.docs_for_query(query), candidate).total
+            total = self._count(snapshot, candidate)
             if total:
                 found.append(Suggestion(label, candidate.q, candidate.to_params(), total))
             if len(found) >= MAX_SUGGESTIONS:
@@ -183,15 +156,14 @@ class Engine:
     def export(self, request: SearchRequest) -> Iterator[dict[str, Any]]:
         """Every match in the request's order (no paging, no snippets): rows for CSV."""
         node = parse_query(request.q)
-        query = compile_query(node, self.synonyms if request.synonyms else None, request.scope == "title")
         relevance = _order_is_relevance(request, node)
         with self._use() as snapshot:
-            with snapshot.lock:
-                counts, scores = _matches(snapshot, query, request, relevance)
-                docnums = _ranked(snapshot.columns, counts.docnums, scores, request, relevance)
+            match = Matcher(snapshot, self.synonyms if request.synonyms else None,
+                            request.scope == "title").evaluate(node)
+            counts = count_facets(snapshot.columns, match.mask, request)
+            docnums = _ranked(snapshot, counts.passing, match, request, relevance, None).tolist()
             for start in range(0, len(docnums), EXPORT_CHUNK):
-                with snapshot.lock:
-                    rows = [snapshot.searcher.stored_fields(docnum) for docnum in docnums[start:start + EXPORT_CHUNK]]
+                rows = [snapshot.stored_fields(docnum) for docnum in docnums[start:start + EXPORT_CHUNK]]
                 for stored in rows:
                     row = _hit(stored, request.q, "", "", 0.0).to_dict()
                     for name in ("headline_html", "snippet", "score"):
@@ -203,15 +175,14 @@ class Engine:
     def article(self, article_id: str, q: str = "") -> dict[str, Any] | None:
         """All stored fields of an article, `body_html`/`headline_html` with `q` marked, its bulletin and siblings."""
         terms = highlight_terms(parse_query(q), self.synonyms)
-        with self._use() as snapshot, snapshot.lock:
-            searcher = snapshot.searcher
-            docnum = searcher.document_number(**{f.ID_: article_id})
+        with self._use() as snapshot:
+            docnum = snapshot.docnum_of(article_id)
             if docnum is None:
                 return None
-            stored = dict(searcher.stored_fields(docnum))
-            headline_spans = find_spans(searcher.reader(), docnum, f.HEADLINE_EXACT, terms, headline=True)
-            body_spans = find_spans(searcher.reader(), docnum, f.BODY_EXACT, terms)
-            siblings = _bulletin_documents(searcher, stored[f.BULLETIN_ID])
+            stored = dict(snapshot.stored_fields(docnum))
+            siblings = _bulletin_documents(snapshot, stored[f.BULLETIN_ID])
+        headline_spans = find_spans(stored[f.HEADLINE], terms, headline=True)
+        body_spans = find_spans(stored[f.BODY], terms)
         stored.pop(f.FILE_HASH, None)
         meta = stored.pop(f.BULLETIN_META, {}) or {}
         stored.update({
@@ -228,8 +199,8 @@ class Engine:
 
     def bulletin(self, bulletin_id: str) -> dict[str, Any] | None:
         """A bulletin's header and footer fields and its articles in order (None when unknown)."""
-        with self._use() as snapshot, snapshot.lock:
-            documents = _bulletin_documents(snapshot.searcher, bulletin_id)
+        with self._use() as snapshot:
+            documents = _bulletin_documents(snapshot, bulletin_id)
         if not documents:
             return None
         first = documents[0]
@@ -244,17 +215,16 @@ class Engine:
 
     def stats(self) -> dict[str, Any]:
         """What the index holds: counts, date range, per-district and per-year counts, build information."""
-        with self._use() as snapshot, snapshot.lock:
-            return {**reader_figures(snapshot.searcher.reader()),
-                    **build_figures(snapshot.generation, snapshot.meta)}
+        with self._use() as snapshot:
+            return {**generation_figures(snapshot.segments), **build_figures(snapshot.generation, snapshot.meta)}
 
     def latest_bulletins(self, limit: int = 10) -> list[dict[str, Any]]:
         """The newest bulletins (by date), each with its header fields and article count."""
-        with self._use() as snapshot, snapshot.lock:
+        with self._use() as snapshot:
             columns = snapshot.columns
-            firsts = [doc for doc in snapshot.searcher.reader().all_doc_ids() if columns.ordinal[doc] == 0]
-            firsts.sort(key=lambda doc: (columns.date_num[doc], doc), reverse=True)
-            documents = [snapshot.searcher.stored_fields(doc) for doc in firsts[:max(limit, 0)]]
+            firsts = np.flatnonzero(snapshot.live & (columns.ordinal == 0))
+            order = np.lexsort((-snapshot.id_rank[firsts], -columns.date_num[firsts]))
+            documents = [snapshot.stored_fields(doc) for doc in firsts[order][:max(limit, 0)].tolist()]
         return [_bulletin_header(doc, doc.get(f.BULLETIN_META) or {}) for doc in documents]
 
 
@@ -263,29 +233,28 @@ def _order_is_relevance(request: SearchRequest, node: Node | None) -> bool:
     return request.sort == "relevance" and node is not None
 
 
-def _matches(snapshot: _Snapshot, query: wq.Query, request: SearchRequest,
-             relevance: bool) -> tuple[FacetCounts, dict[int, float]]:
-    """One pass over the index: every match (scored when ranking by relevance), filtered and counted.
-
-    Filters are applied from the in-memory columns while facets are counted, so the query runs once and
-    needs no Whoosh filter query.
-    """
+def _ranked(snapshot: Snapshot, passing: np.ndarray, match: Match, request: SearchRequest, relevance: bool,
+            limit: int | None) -> np.ndarray:
+    """The first `limit` (all when None) passing docnums in result order: score (ties: newer first, then
+    the bulletin's order, then id), or date with a bulletin's articles in order."""
+    found = np.flatnonzero(passing)
+    wanted = len(found) if limit is None else min(limit, len(found))
+    if not wanted:
+        return found[:0]
+    columns = snapshot.columns
     if relevance:
-        scores = dict(snapshot.searcher.search(query, limit=None).items())
-        docnums: Iterable[int] = scores.keys()
-    else:
-        scores = {}
-        docnums = snapshot.searcher.docs_for_query(query)
-    return count_facets(snapshot.columns, docnums, request), scores
-
-
-def _ranked(columns: FacetColumns, docnums: list[int], scores: dict[int, float], request: SearchRequest,
-            relevance: bool) -> list[int]:
-    """Docnums in result order: score (ties: newer first), or date with a bulletin's articles in order."""
-    if relevance:
-        return sorted(docnums, key=lambda doc: (-scores[doc], -columns.date_num[doc], columns.ordinal[doc], doc))
-    sign = 1 if request.sort == "date-asc" else -1
-    return sorted(docnums, key=lambda doc: (sign * columns.date_num[doc], columns.ordinal[doc], doc))
+        scores = match.score[found]
+        if wanted < len(found):
+            threshold = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
+            keep = scores >= threshold
+            found, scores = found[keep], scores[keep]
+        order = np.lexsort((snapshot.id_rank[found], columns.ordinal[found], -columns.date_num[found], -scores))
+        return found[order][:wanted]
+    rank = snapshot.order(request.sort)[found]
+    if wanted < len(found):
+        keep = np.argpartition(rank, wanted - 1)[:wanted]
+        found, rank = found[keep], rank[keep]
+    return found[np.argsort(rank)]
 
 
 def _hit(stored: dict[str, Any], q: str, headline_html: str, snippet: str, score: float) -> Hit:
@@ -297,10 +266,9 @@ def _hit(stored: dict[str, Any], q: str, headline_html: str, snippet: str, score
         score=round(score, 4), url=article_url(stored[f.ID_], q))
 
 
-def _bulletin_documents(searcher: Any, bulletin_id: str) -> list[dict[str, Any]]:
-    """Stored fields of a bulletin's articles in their order."""
-    documents = [dict(doc) for doc in searcher.documents(**{f.BULLETIN_ID: bulletin_id})]
-    return sorted(documents, key=lambda doc: doc[f.ORDINAL])
+def _bulletin_documents(snapshot: Snapshot, bulletin_id: str) -> list[dict[str, Any]]:
+    """Stored fields of a bulletin's live articles in their order."""
+    return sorted(snapshot.documents(f.BULLETIN_ID, bulletin_id), key=lambda doc: doc[f.ORDINAL])
 
 
 def _bulletin_header(stored: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:

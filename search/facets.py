@@ -1,57 +1,96 @@
-"""Facet counts (district, year, column, month) from per-document values held in memory.
+"""Facet counts (district, year, month, column) and filters, from per-document columns held as numpy arrays.
 
-`FacetColumns` loads the sortable columns once per opened reader (lists indexed by docnum). `count_facets`
-takes the docnums matching the query and applies the request's filters with those lists: the non-facet
-filters (source, series, date range) to everything, and each facet's own filter to every facet but itself,
-so a facet shows what selecting another of its values would give. Stored documents are never read.
+`FacetColumns` holds each filterable field as one integer code per document and the value of each code.
+`count_facets` takes the query's matches (a boolean mask or docnums) and applies the request's filters as
+array operations: the non-facet filters (source, series, date range) to everything, and each facet's own
+filter to every facet but itself, so a facet shows what selecting another of its values would give. Counts
+are one `bincount` per facet, so counting every match of a broad query costs about as much as a narrow one.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from index import schema as f
+import numpy as np
+
 from search.request import SearchRequest
 
 FACETS = ("district", "year", "month", "column")
+#: Every column a filter or an order reads.
+COLUMNS = ("district", "year", "month", "column", "source", "series", "date_num", "ordinal")
 
 
 @dataclass
-class FacetColumns:
-    """Per-document facet and filter values of one reader, indexed by docnum."""
+class Column:
+    """One field of every document: `codes[doc]` indexes `values`."""
 
-    district: list[str]
-    year: list[int]
-    month: list[int]
-    column: list[str]
-    source: list[str]
-    series: list[str]
-    date_num: list[int]
-    ordinal: list[int]
+    codes: np.ndarray
+    values: list[Any]
 
     @classmethod
-    def load(cls, reader: Any) -> FacetColumns:
-        """Read every sortable column of `reader` into lists (once per opened reader)."""
-        def column(name: str) -> list:
-            return list(reader.column_reader(name)) if reader.has_column(name) else []
+    def encode(cls, values: Sequence[Any]) -> Column:
+        """The column of plain per-document values."""
+        table: dict[Any, int] = {}
+        items = values.tolist() if isinstance(values, np.ndarray) else values
+        codes = np.fromiter((table.setdefault(value, len(table)) for value in items), dtype=np.int32,
+                            count=len(items))
+        return cls(codes, list(table))
 
-        return cls(column(f.DISTRICT), column(f.YEAR), column(f.MONTH), column(f.COLUMN), column(f.SOURCE),
-                   column(f.SERIES), column(f.DATE_NUM), column(f.ORDINAL))
+    @classmethod
+    def of_integers(cls, values: np.ndarray) -> Column:
+        """The column of an integer array (values as Python ints, ascending)."""
+        distinct, codes = np.unique(values, return_inverse=True)
+        return cls(codes.astype(np.int32), distinct.tolist())
+
+    def codes_of(self, wanted: Iterable[Any]) -> np.ndarray:
+        """The codes of the `wanted` values that occur (unknown values have none)."""
+        index = {value: code for code, value in enumerate(self.values)}
+        return np.array([index[value] for value in wanted if value in index], dtype=np.int32)
+
+    def isin(self, wanted: Iterable[Any]) -> np.ndarray:
+        """A boolean per document: its value is one of `wanted`."""
+        table = np.zeros(len(self.values) + 1, dtype=bool)
+        table[self.codes_of(wanted)] = True
+        return table[self.codes]
+
+
+class FacetColumns:
+    """The filter and facet columns of every document of an opened index."""
+
+    def __init__(self, **columns: Column | Sequence[Any]) -> None:
+        self.columns = {name: value if isinstance(value, Column) else Column.encode(value)
+                        for name, value in columns.items()}
+        self.date_num = np.asarray(self.raw("date_num"), dtype=np.int64)
+        self.ordinal = np.asarray(self.raw("ordinal"), dtype=np.int64)
+        self.size = len(self.date_num)
+
+    def __getitem__(self, name: str) -> Column:
+        return self.columns[name]
+
+    def raw(self, name: str) -> np.ndarray:
+        """The values of an integer column, one per document."""
+        column = self.columns[name]
+        if not column.values:
+            return np.zeros(len(column.codes), dtype=np.int64)
+        return np.asarray(column.values, dtype=np.int64)[column.codes]
 
 
 @dataclass
 class FacetCounts:
-    """The result of counting: the matches passing every filter (in input order) and per-facet counters."""
+    """The result of counting: which matches pass every filter, and per-facet counts {value: count}."""
 
-    docnums: list[int]
-    counters: dict[str, Counter]
+    passing: np.ndarray
+    counters: dict[str, dict[Any, int]]
 
     @property
     def total(self) -> int:
-        return len(self.docnums)
+        return int(self.passing.sum())
+
+    @property
+    def docnums(self) -> np.ndarray:
+        return np.flatnonzero(self.passing)
 
 
 def _date_bounds(request: SearchRequest) -> tuple[int, int]:
@@ -60,35 +99,43 @@ def _date_bounds(request: SearchRequest) -> tuple[int, int]:
     return low, high
 
 
-def count_facets(columns: FacetColumns, docnums: Iterable[int], request: SearchRequest) -> FacetCounts:
-    """Count facet values over `docnums` (the query's matches) under the request's filters.
+def as_mask(columns: FacetColumns, matches: np.ndarray | Iterable[int]) -> np.ndarray:
+    """A boolean mask over every document from a mask or an iterable of docnums."""
+    if isinstance(matches, np.ndarray) and matches.dtype == bool:
+        return matches
+    mask = np.zeros(columns.size, dtype=bool)
+    mask[np.fromiter(matches, dtype=np.int64)] = True
+    return mask
 
-    The same pass yields the matches that pass every filter, so the hits need no Whoosh filter query.
+
+def count_facets(columns: FacetColumns, matches: np.ndarray | Iterable[int], request: SearchRequest) -> FacetCounts:
+    """Count facet values over `matches` (the query's matches) under the request's filters.
+
+    The same pass yields the matches that pass every filter, so the hits need no second query.
     """
-    sources, series = set(request.sources), set(request.series)
-    low, high = _date_bounds(request)
-    dated = request.date_from is not None or request.date_to is not None
-    wanted = {"district": set(request.districts), "year": set(request.years),
-              "month": set(request.months), "column": set(request.columns)}
-    values = {"district": columns.district, "year": columns.year, "month": columns.month,
-              "column": columns.column}
-    counters = {name: Counter() for name in FACETS}
-    passing = []
-    for doc in docnums:
-        if sources and columns.source[doc] not in sources:
-            continue
-        if series and columns.series[doc] not in series:
-            continue
-        if dated and not low <= columns.date_num[doc] <= high:
-            continue
-        own = {name: values[name][doc] for name in FACETS}
-        failed = [name for name in FACETS if wanted[name] and own[name] not in wanted[name]]
-        if not failed:
-            passing.append(doc)
-            for name in FACETS:
-                counters[name][own[name]] += 1
-        elif len(failed) == 1:
-            counters[failed[0]][own[failed[0]]] += 1
+    base = as_mask(columns, matches).copy()
+    if request.sources:
+        base &= columns["source"].isin(request.sources)
+    if request.series:
+        base &= columns["series"].isin(request.series)
+    if request.date_from is not None or request.date_to is not None:
+        low, high = _date_bounds(request)
+        base &= (columns.date_num >= low) & (columns.date_num <= high)
+    wanted = {"district": request.districts, "year": request.years, "month": request.months,
+              "column": request.columns}
+    selected = {name: columns[name].isin(values) for name, values in wanted.items() if values}
+    passing = base.copy()
+    for mask in selected.values():
+        passing &= mask
+    counters = {}
+    for name in FACETS:
+        scope = base.copy()
+        for other, mask in selected.items():
+            if other != name:
+                scope &= mask
+        column = columns[name]
+        counts = np.bincount(column.codes[scope], minlength=len(column.values))
+        counters[name] = {column.values[code]: int(counts[code]) for code in np.flatnonzero(counts)}
     return FacetCounts(passing, counters)
 
 
@@ -112,7 +159,7 @@ def facet_lists(counts: FacetCounts, request: SearchRequest) -> dict[str, list[d
     names = ["district", "year", "column"] + (["month"] if len(request.years) == 1 else [])
     result = {}
     for name in names:
-        counter = Counter(counts.counters[name])
+        counter = dict(counts.counters[name])
         for value in selected[name]:
             counter.setdefault(value, 0)
         if name == "year":

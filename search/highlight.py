@@ -1,29 +1,35 @@
-"""Highlighting from the character offsets stored in the exact fields (no re-analysis of bodies).
+"""Highlighting: find in a stored text exactly what the query matched, and mark it.
 
-`find_spans` reads the postings of a document's exact tokens (for synonyms, of its jieba words in the
-word fields): a single token's occurrences are spans as they are; a phrase of bigrams is an occurrence of its first token at position p with each following token
-at p+1, p+2, ..., joined into one span from the first start to the last end. Overlapping or adjacent spans
+Highlights are found again in the text at display time (as Lucene's plain highlighter does), so the index
+stores no character offsets. A term the user typed is marked wherever its groups of adjacent units occur:
+each group becomes a regular expression over the normalised text (normalisation keeps offsets) that joins
+CJK characters directly, allows the spaces the unit index ignores next to Latin and digit runs, and requires
+a run to be whole, exactly as `index.unitindex` matches; overlapping occurrences are all found. A synonym
+is marked where jieba finds its words (`index.analysis.word_sequence_spans`). Overlapping or adjacent spans
 merge. `mark_html` escapes everything and wraps exactly the spans in <mark>; `snippet_html` picks up to two
 ~80-character fragments around the best matches, cut at clause boundaries where possible, … where cut.
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
-from typing import Any
 
-from whoosh.reading import TermNotFound
-
-from index import schema as f
+from index.analysis import word_sequence_spans
+from index.normalize import CJK_CLASS, is_cjk, normalize
 from search.query import HighlightTerm
 
 BOUNDARIES = "。！？；，!?;,\n"
 SNIPPET_WIDTH = 80
 SNIPPET_FRAGMENTS = 2
 _LEAD = 24
-#: The word field holding the jieba words of each exact field (synonyms are marked from it).
-_WORD_FIELDS = {f.HEADLINE_EXACT: f.HEADLINE_WORDS, f.BODY_EXACT: f.BODY_WORDS}
+#: A character that continues a Latin/digit run (a unit other than a CJK character).
+_RUN_CHAR = f"[^\\W_{CJK_CLASS}]"
+_JOINERS = "[ \t\u00a0\u3000]*"
+_BOUNDARY = re.compile(f"[{re.escape(BOUNDARIES)}]")
 
 
 @dataclass
@@ -35,41 +41,32 @@ class Span:
     terms: set[int] = field(default_factory=set)
 
 
-def _leaf_of(reader: Any, docnum: int) -> tuple[Any, int]:
-    """The segment reader holding `docnum` and the document's number inside it."""
-    for leaf, offset in reader.leaf_readers():
-        if offset <= docnum < offset + leaf.doc_count_all():
-            return leaf, docnum - offset
-    raise KeyError(docnum)
+@lru_cache(maxsize=4096)
+def unit_pattern(group: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern finding every (overlapping) occurrence of a group of adjacent units in normalised text."""
+    parts = []
+    for index, unit in enumerate(group):
+        cjk = len(unit) == 1 and is_cjk(unit)
+        if index and not (cjk and len(group[index - 1]) == 1 and is_cjk(group[index - 1])):
+            parts.append(_JOINERS)
+        parts.append(re.escape(unit) if cjk else f"(?<!{_RUN_CHAR}){re.escape(unit)}(?!{_RUN_CHAR})")
+    return re.compile(f"(?=({''.join(parts)}))")
 
 
-def _occurrences(reader: Any, docnum: int, fieldname: str, token: str) -> dict[int, tuple[int, int]]:
-    """position → (startchar, endchar) of `token` in one document's field."""
-    try:
-        matcher = reader.postings(fieldname, token)
-    except TermNotFound:
-        return {}
-    matcher.skip_to(docnum)
-    if not matcher.is_active() or matcher.id() != docnum:
-        return {}
-    return {position: (start, end) for position, start, end in matcher.value_as("characters")}
-
-
-def find_spans(reader: Any, docnum: int, fieldname: str, terms: list[HighlightTerm],
-               headline: bool = False) -> list[Span]:
-    """Merged spans of every term's occurrences in field `fieldname` of document `docnum`."""
-    leaf, local = _leaf_of(reader, docnum)
+def find_spans(text: str, terms: list[HighlightTerm], headline: bool = False) -> list[Span]:
+    """Merged spans of every term's occurrences in `text` (a headline when `headline`)."""
+    normalised = normalize(text)
     found: list[Span] = []
     for index, term in enumerate(terms):
         if term.title and not headline:
             continue
-        field = _WORD_FIELDS[fieldname] if term.words else fieldname
+        if term.words:
+            found += [Span(start, end, {index}) for group in term.groups
+                      for start, end in word_sequence_spans(normalised, group)]
+            continue
         for group in term.groups:
-            tables = [_occurrences(leaf, local, field, token) for token in group]
-            for position, (start, end) in tables[0].items():
-                last = tables[-1].get(position + len(group) - 1)
-                if last and all(position + offset in table for offset, table in enumerate(tables)):
-                    found.append(Span(start, last[1], {index}))
+            found += [Span(match.start(1), match.end(1), {index})
+                      for match in unit_pattern(tuple(group)).finditer(normalised)]
     return merge_spans(found)
 
 
@@ -111,23 +108,47 @@ def paragraphs_html(text: str, spans: list[Span]) -> str:
     return "\n".join(paragraphs)
 
 
-def _window(text: str, spans: list[Span], anchor: Span, width: int) -> tuple[int, int]:
+class _Layout:
+    """Where a text's clause boundaries and (merged, sorted) spans are, for binary searches."""
+
+    def __init__(self, text: str, spans: list[Span]) -> None:
+        self.text = text
+        self.spans = spans
+        self.boundaries = [match.start() for match in _BOUNDARY.finditer(text)]
+        self.starts = [span.start for span in spans]
+        self.ends = [span.end for span in spans]
+
+    def last_boundary(self, low: int, high: int) -> int:
+        """The last boundary position in [low, high), or -1."""
+        index = bisect_left(self.boundaries, high) - 1
+        return self.boundaries[index] if index >= 0 and self.boundaries[index] >= low else -1
+
+    def inside(self, position: int) -> Span | None:
+        """The span that `position` falls strictly inside, if any."""
+        index = bisect_left(self.starts, position) - 1
+        return self.spans[index] if index >= 0 and self.ends[index] > position else None
+
+    def covered(self, start: int, end: int) -> list[Span]:
+        """The spans lying wholly within [start, end)."""
+        return self.spans[bisect_left(self.starts, start):bisect_right(self.ends, end)]
+
+
+def _window(layout: _Layout, anchor: Span, width: int) -> tuple[int, int]:
     """A fragment [start, end) around `anchor`: starts after a clause boundary, ends at one if possible."""
+    text = layout.text
     low = max(0, anchor.start - _LEAD)
-    cut = max(text.rfind(char, low, anchor.start) for char in BOUNDARIES)
+    cut = layout.last_boundary(low, anchor.start)
     start = cut + 1 if cut >= 0 else low
     while start < anchor.start and text[start].isspace():
         start += 1
     limit = min(len(text), start + width)
-    ends = [text.rfind(char, max(anchor.end, start + width // 2), min(len(text), limit + width // 4))
-            for char in BOUNDARIES]
-    best = max(ends)
+    best = layout.last_boundary(max(anchor.end, start + width // 2), min(len(text), limit + width // 4))
     end = best + 1 if best >= 0 else max(limit, anchor.end)
-    for span in spans:
-        if span.start < start < span.end:
-            start = span.start
-        if span.start < end < span.end:
-            end = span.end
+    around_start, around_end = layout.inside(start), layout.inside(end)
+    if around_start is not None:
+        start = around_start.start
+    if around_end is not None:
+        end = around_end.end
     return start, end
 
 
@@ -154,12 +175,13 @@ def _join(text: str, spans: list[Span], windows: list[tuple[int, int]]) -> str:
 def snippet_html(text: str, spans: list[Span], width: int = SNIPPET_WIDTH,
                  fragments: int = SNIPPET_FRAGMENTS) -> str:
     """Up to `fragments` fragments of about `width` characters around the best spans (or the text's start)."""
+    layout = _Layout(text, spans)
     if not spans:
-        return _join(text, [], [(0, _window(text, [], Span(0, 0), width)[1])])
+        return _join(text, [], [(0, _window(layout, Span(0, 0), width)[1])])
     windows = []
     for anchor in spans:
-        start, end = _window(text, spans, anchor, width)
-        covered = [span for span in spans if start <= span.start and span.end <= end]
+        start, end = _window(layout, anchor, width)
+        covered = layout.covered(start, end)
         terms = set().union(*(span.terms for span in covered))
         windows.append(((len(terms), len(covered), -start), start, end))
     windows.sort(key=lambda item: item[0], reverse=True)

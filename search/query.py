@@ -1,4 +1,4 @@
-"""The query language: user text → a small syntax tree → a Whoosh query (never raises on user text).
+"""The query language: user text → a small syntax tree (never raises on user text).
 
 Syntax: space-separated terms are ANDed; "quoted" (also “…”, 「…」, 『…』) is an exact phrase without
 synonym expansion; a leading - excludes a term, phrase or group; OR or | between terms; parentheses group;
@@ -8,8 +8,8 @@ stray operators and closing parentheses are dropped, an open quote or parenthesi
 wildcards and other punctuation only separate text, and input is cut to `MAX_QUERY_CHARS`. When nothing
 searchable is left the tree is None: browse mode (every article).
 
-Matching is exact: each term becomes `exact_terms` (unigram/bigram phrases) on the exact fields, required,
-with the jieba words of the term on the word fields as an optional clause that only adds to the score.
+`search.matching` evaluates the tree: each term must occur exactly (its units, `unit_groups`), and its
+jieba words add to the score where they occur as words. This module also says what to highlight.
 """
 
 from __future__ import annotations
@@ -17,17 +17,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, replace
 
-from whoosh import query as wq
-
-from index import schema as f
-from index.analysis import exact_terms, word_terms
+from index.analysis import unit_groups, word_terms
 from search.synonyms import Synonyms
 
 MAX_QUERY_CHARS = 500
-#: Query-time weight of headline clauses on top of the index-time field boosts. Measured with
-#: scripts/benchmark.py on the bench corpus: two-word headline queries whose article is in the top 3 went from
-#: 62% to 66-69% overall, and from 96-99% to 100% where at most three headlines contain both words.
-HEADLINE_QUERY_BOOST = 3.0
 MAX_DEPTH = 16
 _QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "”": "”"}
 _STOPS = set("()|") | set(_QUOTES)
@@ -71,8 +64,8 @@ Node = Leaf | Not | All | Any_
 class HighlightTerm:
     """Token groups of one positive term (or synonym) to mark in text; `title` = headline only.
 
-    `words` is False for a term the user typed (groups of exact-field tokens) and True for a synonym
-    (one group of jieba words, matched in the word fields).
+    `words` is False for a term the user typed (groups of adjacent units, marked wherever they occur) and
+    True for a synonym (one group of jieba words, marked where the text has those words).
     """
 
     text: str
@@ -199,7 +192,7 @@ class _Parser:
                 self.take()
             return node
         text = text.strip()
-        if not exact_terms(text):
+        if not unit_groups(text):
             return None
         return Leaf(text, phrase=kind == "PHRASE")
 
@@ -252,62 +245,6 @@ def variants(leaf: Leaf, synonyms: Synonyms | None) -> list[str]:
     return synonyms.expand(leaf.text)
 
 
-def synonym_query(text: str, title: bool) -> wq.Query | None:
-    """A synonym matches as jieba words (word fields), so a short form like 创文 misses 开创文化."""
-    words = word_terms(text)
-    if not words:
-        return None
-    return wq.Or([_tokens_query(field, words) for field in _fields(title, f.HEADLINE_WORDS, f.BODY_WORDS)])
-
-
-def _tokens_query(field: str, tokens: list[str] | tuple[str, ...]) -> wq.Query:
-    boost = HEADLINE_QUERY_BOOST if field in (f.HEADLINE_EXACT, f.HEADLINE_WORDS) else 1.0
-    if len(tokens) == 1:
-        return wq.Term(field, tokens[0], boost=boost)
-    return wq.Phrase(field, list(tokens), boost=boost)
-
-
-def _fields(title: bool, headline: str, body: str) -> tuple[str, ...]:
-    return (headline,) if title else (headline, body)
-
-
-def text_query(text: str, title: bool) -> wq.Query | None:
-    """Exact match of `text` (required) with its jieba words as an optional scoring clause."""
-    groups = exact_terms(text)
-    if not groups:
-        return None
-    required = [wq.Or([_tokens_query(field, group) for field in _fields(title, f.HEADLINE_EXACT, f.BODY_EXACT)])
-                for group in groups]
-    exact = required[0] if len(required) == 1 else wq.And(required)
-    words = word_terms(text)
-    if not words:
-        return exact
-    optional = wq.Or([_tokens_query(field, words) for field in _fields(title, f.HEADLINE_WORDS, f.BODY_WORDS)])
-    return wq.AndMaybe(exact, optional)
-
-
-def compile_query(node: Node | None, synonyms: Synonyms | None = None, title: bool = False) -> wq.Query:
-    """The Whoosh query for a tree; `title` restricts every term to headlines (scope=title)."""
-    if node is None:
-        return wq.Every()
-    if isinstance(node, Not):
-        return wq.AndNot(wq.Every(), compile_query(node.child, synonyms, title))
-    if isinstance(node, Leaf):
-        scoped = title or node.title
-        texts = variants(node, synonyms)
-        found = [query for query in (text_query(texts[0], scoped), *(synonym_query(text, scoped) for text in texts[1:]))
-                 if query is not None]
-        return found[0] if len(found) == 1 else wq.Or(found) if found else wq.NullQuery
-    if isinstance(node, Any_):
-        return wq.Or([compile_query(child, synonyms, title) for child in node.children])
-    positives = [compile_query(child, synonyms, title) for child in node.children if not isinstance(child, Not)]
-    negatives = [compile_query(child.child, synonyms, title) for child in node.children if isinstance(child, Not)]
-    base = wq.Every() if not positives else positives[0] if len(positives) == 1 else wq.And(positives)
-    if not negatives:
-        return base
-    return wq.AndNot(base, negatives[0] if len(negatives) == 1 else wq.Or(negatives))
-
-
 def highlight_terms(node: Node | None, synonyms: Synonyms | None = None, title: bool = False) -> list[HighlightTerm]:
     """The positive (not excluded) terms of a tree, with synonyms, as exact token groups to mark."""
     found: list[HighlightTerm] = []
@@ -316,7 +253,7 @@ def highlight_terms(node: Node | None, synonyms: Synonyms | None = None, title: 
         if isinstance(current, Leaf):
             for number, text in enumerate(variants(current, synonyms)):
                 if number == 0:
-                    groups = tuple(tuple(group) for group in exact_terms(text))
+                    groups = tuple(unit_groups(text))
                 else:
                     words = tuple(word_terms(text))
                     groups = (words,) if words else ()

@@ -1,4 +1,4 @@
-"""The Chinese analysis: normalisation, exact and word tokens, positions, offsets, pickling, dictionaries."""
+"""The Chinese analysis: normalisation, units and their stream, word tokens, positions, offsets, pickling, dictionaries."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import unicodedata
 import pytest
 
 from index import dictionary
-from index.analysis import ExactAnalyzer, WordAnalyzer, exact_terms, units, word_terms
+from index.analysis import WordAnalyzer, unit_groups, units, word_counts, word_terms
 from index.normalize import is_cjk, normalize, traditional_to_simplified
 from index.schema import build_schema
+from index.unitindex import RUN_END, RUN_START, encode_texts
 
 
 def tokens(analyzer, text: str, mode: str = "") -> list[tuple[str, int, int, int]]:
@@ -56,25 +57,37 @@ def test_traditional_table_only_maps_to_one_simplified_character() -> None:
     assert all(len(key) == 1 and len(value) == 1 and key != value for key, value in table.items())
 
 
-EXACT_CASES = [
-    ("创城", [("创", 0, 0, 1), ("创城", 0, 0, 2), ("城", 1, 1, 2)]),
-    ("好。经", [("好", 0, 0, 1), ("经", 1, 2, 3)]),
-    ("全院 16 个", [("全", 0, 0, 1), ("全院", 0, 0, 2), ("院", 1, 1, 2), ("院16", 1, 1, 5),
-                  ("16", 2, 3, 5), ("16个", 2, 3, 7), ("个", 3, 6, 7)]),
-    ("第5期", [("第", 0, 0, 1), ("第5", 0, 0, 2), ("5", 1, 1, 2), ("5期", 1, 1, 3), ("期", 2, 2, 3)]),
-    ("Covid 19", [("covid", 0, 0, 5), ("covid 19", 0, 0, 8), ("19", 1, 6, 8)]),
-    ("發展\n會議", [("发", 0, 0, 1), ("发展", 0, 0, 2), ("展", 1, 1, 2), ("会", 2, 3, 4), ("会议", 2, 3, 5),
-                 ("议", 3, 4, 5)]),
-    ("一江水 万里", [("一", 0, 0, 1), ("一江", 0, 0, 2), ("江", 1, 1, 2), ("江水", 1, 1, 3), ("水", 2, 2, 3),
-                 ("万", 3, 4, 5), ("万里", 3, 4, 6), ("里", 4, 5, 6)]),
+def stream(text: str) -> list[tuple[str, int]]:
+    """The unit stream of one text: (character, position), ^ marking a run's first character, $ its last."""
+    found = encode_texts([normalize(text)])
+    return [(chr(symbol & (RUN_START - 1)) + ("^" if symbol & RUN_START else "") + ("$" if symbol & RUN_END else ""),
+             position) for symbol, position in zip(found.symbols.tolist(), found.positions.tolist())]
+
+
+STREAM_CASES = [
+    ("创城", [("创", 0), ("城", 1)]),
+    ("好。经", [("好", 0), ("经", 2)]),
+    ("全院 16 个", [("全", 0), ("院", 1), ("1^", 2), ("6$", 3), ("个", 4)]),
+    ("第5期", [("第", 0), ("5^$", 1), ("期", 2)]),
+    ("Covid 19", [("c^", 0), ("o", 1), ("v", 2), ("i", 3), ("d$", 4), ("1^", 5), ("9$", 6)]),
+    ("發展\n會議", [("发", 0), ("展", 1), ("会", 3), ("议", 4)]),
+    ("一江水 万里", [("一", 0), ("江", 1), ("水", 2), ("万", 4), ("里", 5)]),
+    ("a_b", [("a^$", 0), ("b^$", 2)]),
+    ("𠀀𪜀好", [("𠀀", 0), ("𪜀", 1), ("好", 2)]),
     ("", []),
     ("，。！", []),
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), EXACT_CASES)
-def test_exact_tokens(text: str, expected: list) -> None:
-    assert tokens(ExactAnalyzer(), text) == expected
+@pytest.mark.parametrize(("text", "expected"), STREAM_CASES)
+def test_unit_stream(text: str, expected: list) -> None:
+    assert stream(text) == expected
+
+
+def test_stream_starts_and_counts_per_text() -> None:
+    found = encode_texts(["创城", "", "好。经", "abc"])
+    assert found.starts.tolist() == [0, 3, 3, 7, 10]
+    assert found.counts.tolist() == [2, 0, 2, 3]
 
 
 WORD_CASES = [
@@ -105,10 +118,9 @@ SENTENCES = [
 ]
 
 
-@pytest.mark.parametrize("analyzer", [WordAnalyzer(), ExactAnalyzer()], ids=["word", "exact"])
 @pytest.mark.parametrize("text", SENTENCES)
-def test_offsets_slice_back_and_positions_are_consecutive(analyzer, text: str) -> None:
-    found = tokens(analyzer, text)
+def test_offsets_slice_back_and_positions_are_consecutive(text: str) -> None:
+    found = tokens(WordAnalyzer(), text)
     assert found
     for token, _, start, end in found:
         assert normalize(text[start:end]).replace(" ", "") == token.replace(" ", "")
@@ -116,22 +128,28 @@ def test_offsets_slice_back_and_positions_are_consecutive(analyzer, text: str) -
     assert positions == list(range(len(positions)))
 
 
-def test_every_cjk_character_is_a_token() -> None:
-    text = SENTENCES[2]
-    indexed = {t for t, _, _, _ in tokens(ExactAnalyzer(), text)}
-    assert {normalize(c) for c in text if is_cjk(c)} <= indexed
+@pytest.mark.parametrize("text", SENTENCES)
+def test_every_cjk_character_is_a_unit(text: str) -> None:
+    assert [char for char, _ in stream(text) if is_cjk(char)] == [normalize(c) for c in text if is_cjk(c)]
 
 
 @pytest.mark.parametrize(("query", "expected"), [
-    ("好", [["好"]]),
-    ("好经", [["好经"]]),
-    ("高质量发展", [["高质", "质量", "量发", "发展"]]),
-    ("發展", [["发展"]]),
-    ("1.2万", [["1"], ["2万"]]),
+    ("好", [("好",)]),
+    ("好经", [("好", "经")]),
+    ("高质量发展", [("高", "质", "量", "发", "展")]),
+    ("發展", [("发", "展")]),
+    ("1.2万", [("1",), ("2", "万")]),
+    ("全院 16 个", [("全", "院", "16", "个")]),
     ("，", []),
 ])
-def test_exact_terms(query: str, expected: list) -> None:
-    assert exact_terms(query) == expected
+def test_unit_groups(query: str, expected: list) -> None:
+    assert unit_groups(query) == expected
+
+
+def test_word_counts_hold_words_and_sub_words() -> None:
+    counts, length = word_counts(normalize("开展创建文明城区活动，创建文明城区"))
+    assert counts["创建文明城区"] == 2 and counts["创建"] == 2 and counts["开展"] == 1
+    assert length == sum(counts.values()) == len(tokens(WordAnalyzer(), "开展创建文明城区活动，创建文明城区"))
 
 
 def test_word_terms_drop_punctuation() -> None:
@@ -143,8 +161,8 @@ def test_units_split_on_punctuation_not_spaces() -> None:
     assert segments == [0, 0, 0, 0, 1, 1]
 
 
-@pytest.mark.parametrize("analyzer", [WordAnalyzer(), ExactAnalyzer()], ids=["word", "exact"])
-def test_analyzers_pickle(analyzer) -> None:
+def test_analyzer_pickles() -> None:
+    analyzer = WordAnalyzer()
     copy = pickle.loads(pickle.dumps(analyzer))
     assert copy == analyzer
     assert tokens(copy, "创城工作") == tokens(analyzer, "创城工作")
@@ -154,7 +172,7 @@ def test_schema_pickles_with_analyzers() -> None:
     schema = build_schema()
     copy = pickle.loads(pickle.dumps(schema))
     assert copy.names() == schema.names()
-    assert tokens(copy["body_exact"].analyzer, "创城") == tokens(schema["body_exact"].analyzer, "创城")
+    assert tokens(copy["body_words"].analyzer, "创城") == tokens(schema["body_words"].analyzer, "创城")
 
 
 @pytest.fixture()

@@ -2,8 +2,8 @@
 
 120 bench bulletins (chosen by a fixed stride) are indexed; ~300 random CJK substrings (some spanning a
 repaired page break), 50 two-substring AND queries and 50 longer phrases are drawn with a fixed seed from the
-parsed, normalised headlines and bodies. The Whoosh query is built from `exact_terms` the way the search layer
-does; the oracle is plain substring search in the normalised text, where a space between two CJK characters
+parsed, normalised headlines and bodies. Each query goes through the search engine with every part quoted (a
+phrase, no synonyms), and the article ids it returns are compared; the oracle is plain substring search in the normalised text, where a space between two CJK characters
 breaks a phrase and any other space is ignored, as the exact fields do.
 """
 
@@ -16,15 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from whoosh.query import And, Or, Phrase, Query, Term
 
-from index import schema as f
-from index.analysis import exact_terms
 from index.documents import article_id, bulletin_id
 from index.normalize import is_cjk, normalize
 from index.parser import parse_file
-from index.store import open_index
 from index.writer import build
+from search.engine import Engine
+from search.request import SearchRequest
 
 pytestmark = pytest.mark.bench
 
@@ -119,13 +117,6 @@ def page_break_slices(rng: random.Random, sample: Path, texts: list[Text], count
     return rng.sample(found, count)
 
 
-def exact_query(text: str) -> Query:
-    """The exact-field query the search layer builds: segments ANDed, each headline OR body."""
-    return And([Or([Term(field, group[0]) if len(group) == 1 else Phrase(field, group)
-                    for field in (f.HEADLINE_EXACT, f.BODY_EXACT)])
-                for group in exact_terms(text)])
-
-
 def queries(sample: Path, texts: list[Text]) -> list[tuple[str, ...]]:
     """The query table: single substrings, page-break substrings, AND pairs and long phrases."""
     rng = random.Random(SEED)
@@ -143,16 +134,18 @@ def queries(sample: Path, texts: list[Text]) -> list[tuple[str, ...]]:
 def test_exact_recall_matches_brute_force(sample: Path, index: Path, texts: list[Text]) -> None:
     table = queries(sample, texts)
     assert len(table) == SUBSTRINGS + AND_QUERIES + PHRASES
-    ix = open_index(index)
-    with ix.searcher() as searcher:
-        ids = {docnum: searcher.stored_fields(docnum)[f.ID_] for docnum in searcher.reader().all_doc_ids()}
-        assert sorted(ids.values()) == sorted(text.id for text in texts)
+    engine = Engine(index)
+    try:
+        every = {row["id"] for row in engine.export(SearchRequest())}
+        assert sorted(every) == sorted(text.id for text in texts)
         mismatches = []
         for parts in table:
             expected = {text.id for text in texts if all(text.contains(flat(part)) for part in parts)}
-            query = And([exact_query(part) for part in parts])
-            found = {ids[docnum] for docnum in searcher.docs_for_query(query)}
+            request = SearchRequest(q=" ".join(f'"{part}"' for part in parts), synonyms=False)
+            found = {row["id"] for row in engine.export(request)}
             if found != expected:
                 mismatches.append(f"{' AND '.join(parts)}: index {len(found)}, scan {len(expected)}")
+    finally:
+        engine.close()
     assert not mismatches, "\n".join(mismatches)
     assert sum(1 for parts in table if len(parts) == 1) == SUBSTRINGS + PHRASES

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import whoosh.index
 
-from index.documents import article_documents, article_id, bulletin_id
+from index.documents import article_id, bulletin_id
 from index.model import Article, Bulletin
-from index.store import IndexLocation
+from index.writer import write_bulletins
 from search.engine import Engine
 from search.errors import IndexUnavailable
 from search.request import SearchRequest
@@ -55,14 +54,7 @@ NAMES = {doc_id(name): name for name in ALL}
 
 def build_index(root: Path, bulletins: dict[str, Bulletin]) -> Path:
     """Write `bulletins` (file key → Bulletin) into a new live generation under `root`."""
-    location = IndexLocation(root)
-    generation = location.create_generation()
-    writer = whoosh.index.open_dir(str(generation)).writer()
-    for key, bulletin in bulletins.items():
-        for document in article_documents(bulletin, key, "hash-" + key):
-            writer.add_document(**document)
-    writer.commit()
-    location.activate(generation)
+    write_bulletins(root, bulletins)
     return root
 
 

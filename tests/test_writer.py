@@ -15,25 +15,27 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from whoosh.query import And, Or, Phrase, Query, Term
 
 from index import dictionary
 from index import schema as f
-from index.analysis import exact_terms
 from index.parser import parse_file
 from index.samplegen import generate_corpus
 from index.store import IndexLocation, open_index, read_meta, write_meta
 from index.writer import BuildError, BuildLockedError, build
+from search.engine import Engine
+from search.request import SearchRequest
 from webui.cli import main
 
 BULLETINS = 8
 
 
-def exact_query(text: str) -> Query:
-    """Articles whose headline or body contains `text` exactly."""
-    return And([Or([Term(field, group[0]) if len(group) == 1 else Phrase(field, group)
-                    for field in (f.HEADLINE_EXACT, f.BODY_EXACT)])
-                for group in exact_terms(text)])
+def exact_hits(root: Path, text: str) -> int:
+    """How many articles of the index at `root` contain `text` exactly (the search layer's count)."""
+    engine = Engine(root)
+    try:
+        return engine.count(SearchRequest(q=f'"{text}"', synonyms=False))
+    finally:
+        engine.close()
 
 
 def doc_count(root: Path) -> int:
@@ -46,8 +48,7 @@ def articles_of(root: Path, key: str) -> int:
 
 
 def hits(root: Path, text: str) -> int:
-    with open_index(root).searcher() as searcher:
-        return len(searcher.search(exact_query(text), limit=None))
+    return exact_hits(root, text)
 
 
 def article_count(paths: list[Path]) -> int:
@@ -149,7 +150,8 @@ def test_incremental_build(workspace: tuple[Path, Path], change: Callable[[Path]
     before = doc_count(index)
     key, delta = change(corpus)
     report = quiet_build(corpus, index)
-    assert not report.full and report.generation == generation == IndexLocation(index).generation()
+    assert not report.full and report.generation == IndexLocation(index).generation()
+    assert (report.generation == generation) == (outcome is None), "a change is a new generation"
     for name in ("added", "updated", "deleted"):
         assert getattr(report, name) == ([key] if name == outcome else [])
     assert len(report.unchanged) == BULLETINS - (outcome in ("updated", "deleted"))

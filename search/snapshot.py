@@ -1,0 +1,197 @@
+"""`Snapshot`: one opened generation, shared by every search thread of a process.
+
+It holds what a search reads for every match, as numpy arrays over Whoosh's global document numbers: the
+live mask, the facet and order columns, field lengths (units and words) and their averages, and each
+segment's unit index and mapped postings file. Those come from the read-only files of the generation, so
+several server processes share their pages. Whoosh readers (term lookups, stored documents) are opened
+once per thread, because Whoosh's file objects seek; everything else is shared.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh.index import EmptyIndexError
+from whoosh.reading import TermNotFound
+
+from index import schema as f
+from index.generation import Generation, GenerationError
+from index.segment import INDEX_NAME
+from index.store import IndexError_, IndexLocation, IndexMeta, check_compatible
+from search.errors import IndexUnavailable
+from search.facets import Column, FacetColumns
+from search.postings import PostingsFile, PostingsError
+
+_POSTINGS_EXT = ".pst"
+
+
+class Snapshot:
+    """The live generation of an index root, opened (raises IndexUnavailable when there is none)."""
+
+    def __init__(self, location: IndexLocation) -> None:
+        try:
+            path = location.current_path()
+            self.meta: IndexMeta = check_compatible(path)
+            self.generation = path.name
+            self.path = path
+            self.segments = Generation(path)
+            self.index = whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+            self.postings = [_postings_file(path, part.segment) for part in self.segments.segments]
+        except (IndexError_, EmptyIndexError, GenerationError, OSError) as error:
+            raise IndexUnavailable(f"{error} (索引不可用 / index unavailable: rebuild it with "
+                                   f"`bulletins build SRC --full --index {location.root}`)") from error
+        segments = self.segments
+        self.size = segments.doc_count_all
+        self.live = segments.live()
+        self.live_count = int(self.live.sum())
+        self.bases = np.array([part.base for part in segments.segments], dtype=np.int64)
+        self.columns = _facet_columns(segments)
+        self.unit_lengths = _pairs(segments, "field_units")
+        self.word_lengths = _pairs(segments, "word_lengths")
+        self.average_units = _averages(self.unit_lengths, self.live)
+        self.average_words = _averages(self.word_lengths, self.live)
+        self.id_rank = _id_rank(segments)
+        self._orders: dict[str, np.ndarray] = {}
+        self._local = threading.local()
+        self._readers: list[Any] = []
+        self._lock = threading.Lock()
+        self.users = 0
+        self.retired = False
+
+    # Whoosh readers, one per thread.
+
+    def reader(self) -> Any:
+        """This thread's Whoosh reader of the generation."""
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self.index.reader()
+            self._local.reader = reader
+            self._local.leaves = [leaf for leaf, _ in reader.leaf_readers()] if self.size else []
+            with self._lock:
+                self._readers.append(reader)
+        return reader
+
+    def _leaves(self) -> list[Any]:
+        self.reader()
+        return self._local.leaves
+
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        return self.reader().stored_fields(int(docnum))
+
+    def docnum_of(self, article_id: str) -> int | None:
+        """The document number of a live article, or None."""
+        try:
+            docnum = self.reader().first_id(f.ID_, article_id)
+        except TermNotFound:
+            return None
+        return docnum if docnum is not None and self.live[docnum] else None
+
+    def documents(self, field: str, value: str) -> list[dict[str, Any]]:
+        """Stored fields of every live document whose `field` is `value` (an ID field)."""
+        reader = self.reader()
+        try:
+            docnums = list(reader.postings(field, value).all_ids())
+        except TermNotFound:
+            return []
+        return [dict(reader.stored_fields(docnum)) for docnum in docnums if self.live[docnum]]
+
+    def close(self) -> None:
+        with self._lock:
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
+
+    # What the matcher reads.
+
+    def word_postings(self, field: str, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """Global docnums and frequencies of a jieba word in a word field (deleted documents included)."""
+        ids, weights = [], []
+        for number, leaf in enumerate(self._leaves()):
+            try:
+                terminfo = leaf.term_info(field, word)
+            except TermNotFound:
+                continue
+            try:
+                local, frequency = self.postings[number].decode(terminfo)
+            except PostingsError as error:
+                raise IndexUnavailable(f"{error}: rebuild the index with `bulletins build SRC --full`") from error
+            ids.append(local + self.bases[number])
+            weights.append(frequency)
+        if not ids:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        return np.concatenate(ids), np.concatenate(weights)
+
+    def unit_counts(self, symbols: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """How often the unit sequence occurs in each document's headline and body (dense int arrays)."""
+        headline, body = [], []
+        for part in self.segments.segments:
+            found = part.units.occurrences(symbols)
+            if not found.size:
+                continue
+            fields = np.searchsorted(part.field_starts, found, side="right") - 1
+            docs = (fields >> 1) + part.base
+            in_body = (fields & 1).astype(bool)
+            headline.append(docs[~in_body])
+            body.append(docs[in_body])
+        return _count(headline, self.size), _count(body, self.size)
+
+    def order(self, sort: str) -> np.ndarray:
+        """Rank of every document in date order ("date": newest first, "date-asc": oldest first)."""
+        rank = self._orders.get(sort)
+        if rank is None:
+            dates = self.columns.date_num if sort == "date-asc" else -self.columns.date_num
+            order = np.lexsort((self.id_rank, self.columns.ordinal, dates))
+            rank = np.empty(self.size, dtype=np.int64)
+            rank[order] = np.arange(self.size)
+            self._orders[sort] = rank
+        return rank
+
+
+def _postings_file(path: Path, segment: Any) -> PostingsFile:
+    return PostingsFile(path / segment.make_filename(_POSTINGS_EXT))
+
+
+def _count(parts: list[np.ndarray], size: int) -> np.ndarray:
+    if not parts:
+        return np.zeros(size, dtype=np.int64)
+    return np.bincount(np.concatenate(parts), minlength=size)
+
+
+def _pairs(segments: Generation, name: str) -> np.ndarray:
+    """A (documents × 2) float array of a per-field array file entry: headline, body."""
+    if not segments.segments:
+        return np.zeros((0, 2))
+    values = np.concatenate([getattr(part, name) for part in segments.segments])
+    return values.reshape(-1, 2).astype(np.float64)
+
+
+def _averages(lengths: np.ndarray, live: np.ndarray) -> np.ndarray:
+    """Average headline and body length over the live documents (at least 1)."""
+    if not live.any():
+        return np.ones(2)
+    return np.maximum(lengths[live].mean(axis=0), 1.0)
+
+
+def _facet_columns(segments: Generation) -> FacetColumns:
+    columns: dict[str, Column] = {}
+    for name in (f.DISTRICT, f.COLUMN, f.SOURCE, f.SERIES):
+        codes, values = segments.string_column(name)
+        columns[name] = Column(codes, values)
+    for name in (f.YEAR, f.MONTH, f.DATE_NUM, f.ORDINAL):
+        columns[name] = Column.of_integers(segments.column(name))
+    return FacetColumns(**columns)
+
+
+def _id_rank(segments: Generation) -> np.ndarray:
+    """Each document's place in article-id order: the last tie-break, so equal results keep one order."""
+    if not segments.segments:
+        return np.empty(0, np.int64)
+    ids = np.concatenate([part.ids() for part in segments.segments])
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+    return rank
