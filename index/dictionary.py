@@ -2,17 +2,29 @@
 
 The dictionaries (jieba's own, the bundled domain dictionary and an optional user dictionary) decide how
 text is segmented, so an index records `dictionary_hash()` and refuses to be updated with other ones.
+
+jieba keeps its prefix dictionary as a Python dict of half a million strings (about 70 MB per process).
+A process that only segments queries (a server worker) calls `use_compact_dictionary()` first: its
+tokenizer then reads the same words and frequencies from a marisa trie in the cache folder, mapped from
+the file, so every worker shares one copy through the page cache. Segmentation is identical (the same
+values); lookups are slower, which only long texts would notice.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
+import tempfile
 import threading
+from collections.abc import Iterator, Mapping
 from importlib.resources import files
 from pathlib import Path
 
 import jieba
+import jieba.finalseg
+import marisa_trie
 
 from index import config
 
@@ -20,6 +32,7 @@ DOMAIN_DICT = Path(str(files("index").joinpath("data", "domain_dict.txt")))
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
+_compact = False
 
 
 class DictionaryError(Exception):
@@ -66,22 +79,113 @@ def get_tokenizer() -> jieba.Tokenizer:
     return _tokenizer
 
 
+def use_compact_dictionary() -> None:
+    """Load this process's tokenizer from the shared trie instead of a dict (call before any segmentation)."""
+    global _compact, _tokenizer
+    with _lock:
+        _compact = True
+        _tokenizer = None
+
+
 def _load_tokenizer() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
     cache = config.cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
+    if _compact:
+        compact = _load_compact(cache)
+        if compact is not None:
+            return compact
+    tokenizer = jieba.Tokenizer()
     tokenizer.tmp_dir = str(cache)
     tokenizer.initialize()
+    forced = []
     for path in dictionary_files():
         _check_dictionary(path)
         with path.open("rb") as stream:
             tokenizer.load_userdict(stream)
+        forced += _zero_frequency_words(path)
+    if _compact:
+        _save_compact(cache, tokenizer, forced)
+        return _load_compact(cache) or tokenizer
+    return tokenizer
+
+
+def _zero_frequency_words(path: Path) -> list[str]:
+    """Words a dictionary gives frequency 0: jieba also tells its HMM never to join them."""
+    words = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) > 1 and parts[1] == "0":
+            words.append(parts[0])
+    return words
+
+
+class CompactFrequencies(Mapping[str, int]):
+    """jieba's prefix dictionary (word → frequency, prefix → 0) read from a memory-mapped marisa trie."""
+
+    def __init__(self, trie: marisa_trie.RecordTrie) -> None:
+        self._trie = trie
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._trie
+
+    def __getitem__(self, key: str) -> int:
+        return self._trie[key][0][0]
+
+    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        found = self._trie.get(key)
+        return found[0][0] if found else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._trie.keys())
+
+    def __len__(self) -> int:
+        return len(self._trie)
+
+
+def _compact_paths(cache: Path) -> tuple[Path, Path]:
+    stem = f"jieba-{dictionary_hash()}"
+    return cache / f"{stem}.marisa", cache / f"{stem}.json"
+
+
+def _save_compact(cache: Path, tokenizer: jieba.Tokenizer, forced: list[str]) -> None:
+    """Write the trie and its totals (atomically: the JSON, written last, says the pair is complete)."""
+    trie_path, meta_path = _compact_paths(cache)
+    trie = marisa_trie.RecordTrie("<I", ((word, (count,)) for word, count in tokenizer.FREQ.items()))
+    for path, write in ((trie_path, trie.save),
+                        (meta_path, lambda name: Path(name).write_text(
+                            json.dumps({"total": tokenizer.total, "force_split": forced}), encoding="utf-8"))):
+        handle, temporary = tempfile.mkstemp(dir=cache, prefix=f".{path.name}.")
+        os.close(handle)
+        try:
+            write(temporary)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _load_compact(cache: Path) -> jieba.Tokenizer | None:
+    """A tokenizer over the cached trie, or None when there is none yet (or it cannot be read)."""
+    trie_path, meta_path = _compact_paths(cache)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        trie = marisa_trie.RecordTrie("<I")
+        trie.mmap(str(trie_path))
+    except (OSError, ValueError, RuntimeError):
+        return None
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ = CompactFrequencies(trie)
+    tokenizer.total = meta["total"]
+    tokenizer.initialized = True
+    for word in meta["force_split"]:
+        jieba.finalseg.add_force_split(word)
     return tokenizer
 
 
 def reset() -> None:
     """Forget the loaded tokenizer so the next use reloads the dictionaries (tests, config changes)."""
-    global _tokenizer
+    global _tokenizer, _compact
     with _lock:
         _tokenizer = None
+        _compact = False

@@ -57,9 +57,19 @@ class _InliningPostingsWriter(W3PostingsWriter):
             return super().finish_postings()
         terminfo = self._terminfo
         terminfo.add_block(self)
-        terminfo.set_inlined(self._ids, self._weights, self._values)
+        terminfo._inlined = (tuple(self._ids), _compact_weights(self._weights), tuple(self._values) or None)
         self._terminfo = None
         return terminfo
+
+
+def _compact_weights(weights: array) -> tuple[float, ...] | tuple[int, ...] | None:
+    """Inline weights as Whoosh's ListMatcher takes them, in the fewest pickled bytes: None when all are 1
+    (the usual case), whole numbers as ints."""
+    if all(weight == 1.0 for weight in weights):
+        return None
+    if all(weight.is_integer() for weight in weights):
+        return tuple(int(weight) for weight in weights)
+    return tuple(weights)
 
 
 class InliningCodec(W3Codec):
@@ -233,8 +243,7 @@ class SegmentBuilder:
                 for term in sorted(terms, key=lambda word: word.encode("utf-8")):
                     docs, frequencies = terms[term]
                     writer.start_term(term.encode("utf-8"))
-                    _add_postings(writer, docs, array("f", frequencies),
-                                  [frequency.to_bytes(4, "big") for frequency in frequencies],
+                    _add_postings(writer, docs, array("f", frequencies), [],
                                   field_lengths[np.frombuffer(docs, dtype=np.uint32)])
                     writer.finish_term()
             else:

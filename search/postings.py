@@ -42,6 +42,8 @@ class PostingsFile:
         """(docnums, weights) of the term described by `terminfo` (a Whoosh W3TermInfo)."""
         if terminfo.is_inlined():
             ids, weights, _ = terminfo.inlined_postings()
+            if weights is None:
+                return np.asarray(ids, dtype=np.int64), np.ones(len(ids), np.float32)
             return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
         offset, length = terminfo.extent()
         if isinstance(length, tuple):  # Whoosh 2.7 reads the extent's length back as a 1-tuple

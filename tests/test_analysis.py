@@ -211,3 +211,24 @@ def test_domain_dictionary_is_shipped_and_loaded() -> None:
 
 def test_unicode_data_is_what_we_assume() -> None:
     assert unicodedata.normalize("NFKC", "，") == ","
+
+
+def test_compact_dictionary_segments_exactly_like_jieba(tmp_path, monkeypatch) -> None:
+    """Server workers read jieba's dictionary from a mapped trie: the words and counts must not change."""
+    monkeypatch.setenv("BULLETINS_CACHE_DIR", str(tmp_path / "cache"))
+    texts = [normalize(text) for text in SENTENCES + [
+        "海淀区召开创城工作推进会，落实门前三包责任制和接诉即办要求。",
+        "首都精神文明建设委员会办公室部署冬季奥林匹克运动会城市运行保障工作。",
+    ]]
+    dictionary.reset()
+    try:
+        expected = [word_counts(text) for text in texts]
+        dictionary.use_compact_dictionary()
+        assert type(dictionary.get_tokenizer().FREQ).__name__ == "CompactFrequencies"
+        assert [word_counts(text) for text in texts] == expected
+        assert list((tmp_path / "cache").glob("jieba-*.marisa"))
+        dictionary.use_compact_dictionary()
+        assert [word_counts(text) for text in texts] == expected
+    finally:
+        monkeypatch.undo()
+        dictionary.reset()

@@ -14,10 +14,7 @@ from typing import Any
 
 import click
 
-from index import config, dictionary
-from index.store import IndexError_
-from index.writer import BuildError, IndexIncompatibleError, build as build_index
-from index.stats import index_stats
+from index import config
 
 #: `build` exit status when the build completed but some files could not be indexed.
 EXIT_SKIPPED = 3
@@ -42,6 +39,10 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: f
 
     Exits 0 when every file was indexed, 3 when some were skipped, 1 when the build failed.
     """
+    from index import dictionary
+    from index.store import IndexError_
+    from index.writer import BuildError, IndexIncompatibleError, build as build_index
+
     if user_dict is not None:
         os.environ["BULLETINS_USER_DICT"] = str(user_dict)
         dictionary.reset()
@@ -67,23 +68,33 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: f
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as a JSON object.")
 def stats(index_dir: Path | None, as_json: bool) -> None:
-    """Show what the index holds: articles, bulletins, dates, districts, years and how it was built."""
+    """Show what the index holds: articles, bulletins, dates, districts, years, how it was built, and whether
+    its files are sound (exit status 1 when they are not)."""
+    from index.stats import index_stats
+    from index.store import IndexError_
+
     try:
         figures = index_stats(config.index_dir(index_dir))
     except IndexError_ as error:
         raise click.ClickException(str(error)) from error
     click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else format_stats(figures))
+    if figures.get("problems"):
+        raise click.exceptions.Exit(EXIT_FAILED)
 
 
 def format_stats(figures: dict[str, Any]) -> str:
     """A readable table of `index_stats` output."""
     lines = [f"{name}: {figures[name]}" for name in
              ("generation", "articles", "bulletins", "date_from", "date_to", "built_at", "dictionary_hash",
-              "schema_version")]
-    lines.append("districts:")
-    lines += [f"  {name}: {count}" for name, count in figures["districts"].items()]
-    lines.append("years:")
-    lines += [f"  {year}: {count}" for year, count in figures["years"].items()]
+              "schema_version", "segments") if name in figures]
+    if "districts" in figures:
+        lines.append("districts:")
+        lines += [f"  {name}: {count}" for name, count in figures["districts"].items()]
+        lines.append("years:")
+        lines += [f"  {year}: {count}" for year, count in figures["years"].items()]
+    problems = figures.get("problems") or []
+    lines.append("check: ok" if not problems else "check: DAMAGED, rebuild with `bulletins build SRC --full`")
+    lines += [f"  {problem}" for problem in problems]
     return "\n".join(lines)
 
 

@@ -10,7 +10,6 @@ import sys
 import click
 
 from index import config
-from search.engine import Engine
 from search.errors import IndexUnavailable, QueryError
 from search.request import SearchRequest
 from search.results import SearchResults
@@ -35,6 +34,10 @@ def search(query: tuple[str, ...], index_dir: str | None, district: tuple[str, .
            date_from: str, date_to: str, column: tuple[str, ...], sort: str, page: str, size: str,
            no_synonyms: bool, as_json: bool) -> None:
     """Search bulletins for QUERY (terms are ANDed; "phrase", -exclude, OR, (groups), 标题:term)."""
+    from index.dictionary import use_compact_dictionary
+    from search.engine import Engine
+
+    use_compact_dictionary()
     params = {"q": " ".join(query), "district": list(district), "year": list(year), "from": date_from,
               "to": date_to, "column": list(column), "sort": sort, "page": page, "size": size,
               "synonyms": "off" if no_synonyms else "on"}

@@ -1,14 +1,19 @@
-"""`bulletins serve` (the web UI and API under waitress) and `bulletins demo` (sample corpus, index, serve)."""
+"""`bulletins serve` (the web UI and API under gunicorn) and `bulletins demo` (sample corpus, index, serve)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 DEMO_BULLETINS = 300
@@ -21,6 +26,14 @@ def server_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def default_workers() -> int:
+    """One worker process per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
 @click.command()
 @click.option("--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               envvar="BULLETINS_INDEX", help="Index folder [env BULLETINS_INDEX; default var/index].")
@@ -28,40 +41,89 @@ def server_url(host: str, port: int) -> str:
               help="Address to bind; the default serves this machine only.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), metavar="PORT",
               envvar="BULLETINS_PORT", help="TCP port (0 picks a free one) [env BULLETINS_PORT].")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), metavar="N",
+              help="Worker processes [default: one per core].")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), metavar="N",
-              help="Worker threads.")
-def serve(index: Path | None, host: str, port: int, threads: int) -> None:
-    """Serve the web UI and JSON API with waitress until interrupted.
+              help="Threads per worker process.")
+def serve(index: Path | None, host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the web UI and JSON API until interrupted (gunicorn: worker processes x threads).
 
-    A rebuild of the index shows up without a restart.
+    The workers share the index files (read-only, mapped into memory) and each opens them once; a rebuild
+    of the index shows up without a restart.
     """
-    from waitress import create_server
+    from index.config import index_dir
 
-    from webui import create_app
-    from webui.engine import close_engine
-
-    app = create_app()
-    if index is not None:
-        app.config["INDEX"] = str(index)
+    index_folder = str(index_dir(index))
     try:
         listener = listen(host, port)
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
-    server = create_server(app, sockets=[listener], threads=threads, ident="bulletins")
-    warm_up(app)
+    note_missing_index(index_folder)
     click.echo(f"Serving 简报检索 on {server_url(host, listener.getsockname()[1])}")
-    click.echo(f"Index: {app.config['INDEX']}  (Ctrl+C stops)")
+    click.echo(f"Index: {index_folder}  ({workers or default_workers()} workers x {threads} threads; Ctrl+C stops)")
+    server = GunicornServer(index_folder, listener, workers or default_workers(), threads)
+    master = os.getpid()
     try:
         server.run()
-    except KeyboardInterrupt:
-        click.echo("Stopped.")
-    finally:
-        server.close()
-        close_engine(app)
+    except SystemExit as stop:
+        if os.getpid() != master:  # a worker process leaving (gunicorn exits workers with SystemExit)
+            raise
+        if stop.code not in (0, None):
+            raise click.ClickException(f"the server stopped with status {stop.code}") from None
+    click.echo("Stopped.")
+
+
+class GunicornServer(BaseApplication):
+    """gunicorn's arbiter over our app: pre-forked workers with threads, on a socket we bound ourselves."""
+
+    def __init__(self, index: str, listener: socket.socket, workers: int, threads: int) -> None:
+        self.index = index
+        listener.set_inheritable(True)
+        self.settings = {
+            "bind": [f"fd://{listener.fileno()}"],
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": threads,
+            "keepalive": 5,
+            "timeout": 120,
+            "graceful_timeout": 10,
+            "loglevel": "warning",
+            "accesslog": None,
+            "errorlog": "-",
+            "proc_name": "bulletins",
+            "post_worker_init": _warm_up_worker,
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.settings.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from index.dictionary import use_compact_dictionary
+        from webui import create_app
+
+        use_compact_dictionary()
+        app = create_app()
+        app.config["INDEX"] = self.index
+        return app
+
+
+def _warm_up_worker(worker: object) -> None:
+    """In each worker, before it takes requests: open the index and load the dictionaries."""
+    warm_up(worker.wsgi)  # type: ignore[attr-defined]
+
+
+def note_missing_index(index: str) -> None:
+    """Say so when there is no index yet (pages answer 503 until a build finishes)."""
+    from index.store import IndexLocation
+
+    if IndexLocation(index).generation() is None:
+        click.echo(f"No index yet in {index}; pages answer 503 until a build finishes.", err=True)
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to host:port (bound here so a busy port fails cleanly, before waitress starts)."""
+    """A TCP socket bound to host:port (bound here so a busy port fails cleanly, before gunicorn starts)."""
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     listener = socket.socket(family, kind, proto)
     try:
@@ -82,8 +144,8 @@ def warm_up(app: Flask) -> None:
     with app.app_context():
         try:
             get_engine().search(SearchRequest(q="简报", size=1))
-        except IndexUnavailable as error:
-            click.echo(f"No index yet ({error}); pages answer 503 until a build finishes.", err=True)
+        except IndexUnavailable:
+            pass
 
 
 def ensure_corpus(corpus: Path) -> bool:
@@ -133,4 +195,4 @@ def demo(ctx: click.Context, directory: Path, host: str, port: int, no_serve: bo
         raise click.ClickException(str(error)) from error
     click.echo(report.summary())
     if not no_serve:
-        ctx.invoke(serve, index=index, host=host, port=port, threads=4)
+        ctx.invoke(serve, index=index, host=host, port=port, workers=None, threads=4)
