@@ -174,3 +174,17 @@ class UnitIndex:
             slots = np.minimum(np.searchsorted(candidates, targets), len(candidates) - 1)
             found = found[candidates[slots] == targets]
         return found
+
+
+
+def field_counts(found: np.ndarray, field_starts: np.ndarray) -> np.ndarray:
+    """How many of the positions `found` (ascending) fall in each field (`field_starts`: ascending starts
+    of every field, then the end).
+
+    Many positions: each field's range is looked up among them (one binary search per field); few: each
+    position's field is looked up (one per position). Both give the same counts.
+    """
+    if 2 * len(found) > len(field_starts):
+        return np.diff(np.searchsorted(found, field_starts))
+    fields = np.searchsorted(field_starts, found, side="right") - 1
+    return np.bincount(fields, minlength=len(field_starts) - 1)

@@ -97,8 +97,11 @@ class Engine:
         terms = highlight_terms(node, synonyms, request.scope == "title")
         relevance = _order_is_relevance(request, node)
         with self._use() as snapshot:
-            match = Matcher(snapshot, synonyms, request.scope == "title").evaluate(node)
+            matcher = Matcher(snapshot, synonyms, request.scope == "title")
+            match = matcher.evaluate(node)
             counts = count_facets(snapshot.columns, match.mask, request)
+            if relevance:
+                matcher.add_word_scores(match, counts.docnums)
             offset = (request.page - 1) * request.size
             page = _ranked(snapshot, counts.passing, match, request, relevance, offset + request.size)[offset:]
             hits = []
@@ -108,7 +111,7 @@ class Engine:
                 body_spans = find_spans(stored[f.BODY], terms)
                 hits.append(_hit(stored, request.q, mark_html(stored[f.HEADLINE], headline_spans),
                                  snippet_html(stored[f.BODY], body_spans), float(match.score[docnum])))
-            suggestions = self._suggestions(snapshot, request, node) if counts.total == 0 else []
+            suggestions = self._suggestions(snapshot, request, node, matcher.units) if counts.total == 0 else []
         return SearchResults(
             query={"q": request.q, "parsed": unparse(node), "params": request.to_params()},
             total=counts.total, page=request.page, size=request.size,
@@ -120,12 +123,13 @@ class Engine:
         with self._use() as snapshot:
             return self._count(snapshot, request)
 
-    def _count(self, snapshot: Snapshot, request: SearchRequest) -> int:
+    def _count(self, snapshot: Snapshot, request: SearchRequest, units: dict | None = None) -> int:
         match = Matcher(snapshot, self.synonyms if request.synonyms else None,
-                        request.scope == "title").evaluate(parse_query(request.q))
+                        request.scope == "title", units).evaluate(parse_query(request.q))
         return count_facets(snapshot.columns, match.mask, request).total
 
-    def _suggestions(self, snapshot: Snapshot, request: SearchRequest, node: Node | None) -> list[Suggestion]:
+    def _suggestions(self, snapshot: Snapshot, request: SearchRequest, node: Node | None,
+                     units: dict) -> list[Suggestion]:
         """Alternatives that do have results: no filters, whole text, synonyms on, fewer terms, no quotes."""
         candidates: list[tuple[str, SearchRequest]] = []
         if request.has_filters():
@@ -146,7 +150,7 @@ class Engine:
             candidates.append(("不加引号 / without quotes", replace(request, q=loose, page=1)))
         found: list[Suggestion] = []
         for label, candidate in candidates:
-            total = self._count(snapshot, candidate)
+            total = self._count(snapshot, candidate, units)
             if total:
                 found.append(Suggestion(label, candidate.q, candidate.to_params(), total))
             if len(found) >= MAX_SUGGESTIONS:
@@ -158,9 +162,11 @@ class Engine:
         node = parse_query(request.q)
         relevance = _order_is_relevance(request, node)
         with self._use() as snapshot:
-            match = Matcher(snapshot, self.synonyms if request.synonyms else None,
-                            request.scope == "title").evaluate(node)
+            matcher = Matcher(snapshot, self.synonyms if request.synonyms else None, request.scope == "title")
+            match = matcher.evaluate(node)
             counts = count_facets(snapshot.columns, match.mask, request)
+            if relevance:
+                matcher.add_word_scores(match, counts.docnums)
             docnums = _ranked(snapshot, counts.passing, match, request, relevance, None).tolist()
             for start in range(0, len(docnums), EXPORT_CHUNK):
                 rows = [snapshot.stored_fields(docnum) for docnum in docnums[start:start + EXPORT_CHUNK]]

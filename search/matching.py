@@ -15,11 +15,11 @@ it matches; the positions behind the exact counts come from each segment's unit 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from index import schema as f
+from index import schema as fields
 from index.analysis import unit_groups, word_terms
 from index.unitindex import query_symbols
 from search.query import Any_, Leaf, Node, Not, variants
@@ -39,21 +39,40 @@ WORD_WEIGHT = 1.0
 
 
 @dataclass
+class WordPart:
+    """The jieba-word half of a typed term's score, added later only for the documents shown or ranked."""
+
+    words: list[str]
+    title: bool
+    mask: np.ndarray
+
+
+@dataclass
 class Match:
-    """The documents a (sub)query matches and their scores (zero where it does not match)."""
+    """The documents a (sub)query matches, their scores so far (zero where it does not match), and the word
+    scores still to add (`Matcher.add_word_scores`)."""
 
     mask: np.ndarray
     score: np.ndarray
+    words: list[WordPart] = field(default_factory=list)
 
 
 class Matcher:
-    """Evaluates query trees over one snapshot, for one request (word postings are cached per request)."""
+    """Evaluates query trees over one snapshot, for one request (word postings are cached per request).
 
-    def __init__(self, snapshot: Snapshot, synonyms: Synonyms | None, title: bool = False) -> None:
+    Evaluation gives every match and its exact-text score; the word scores, which need a word's postings,
+    are added afterwards for the documents that pass the filters (`add_word_scores`), so a selective query
+    or filter decodes only the posting blocks of its candidates and a count decodes none.
+    """
+
+    def __init__(self, snapshot: Snapshot, synonyms: Synonyms | None, title: bool = False,
+                 units: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         self.snapshot = snapshot
         self.synonyms = synonyms
         self.title = title
-        self._words: dict[tuple[str, str], np.ndarray] = {}
+        self._words: dict[tuple[str, str], tuple[np.ndarray, int]] = {}
+        #: Exact counts per unit sequence, shareable by the matchers of one request (its suggestions).
+        self.units = {} if units is None else units
 
     def evaluate(self, node: Node | None) -> Match:
         """The match of `node`; None (browse mode) matches every live document with score 0."""
@@ -67,7 +86,8 @@ class Matcher:
         if isinstance(node, Any_):
             found = [self.evaluate(child) for child in node.children]
             mask = np.logical_or.reduce([match.mask for match in found])
-            return Match(mask, np.sum([match.score for match in found], axis=0))
+            return Match(mask, np.sum([match.score for match in found], axis=0),
+                         [part for match in found for part in match.words])
         positives = [self.evaluate(child) for child in node.children if not isinstance(child, Not)]
         negatives = [self.evaluate(child.child) for child in node.children if isinstance(child, Not)]
         if positives:
@@ -77,7 +97,15 @@ class Matcher:
             mask, score = self.snapshot.live.copy(), np.zeros(size)
         for negative in negatives:
             mask &= ~negative.mask
-        return Match(mask, np.where(mask, score, 0.0))
+        return Match(mask, np.where(mask, score, 0.0), [part for match in positives for part in match.words])
+
+    def add_word_scores(self, match: Match, docnums: np.ndarray) -> None:
+        """Add the word scores of `match` for `docnums` (ascending; documents it matches)."""
+        for part in match.words:
+            found = docnums[part.mask[docnums]]
+            if found.size:
+                match.score[found] += WORD_WEIGHT * self._word_score(part.words, found, part.title)
+        match.words = []
 
     def _leaf(self, leaf: Leaf) -> Match:
         title = self.title or leaf.title
@@ -90,13 +118,13 @@ class Matcher:
         return match
 
     def _typed(self, text: str, title: bool) -> Match:
-        """The text as typed: exact occurrences required, their words scored on top."""
+        """The text as typed: exact occurrences required, their words scored on top (later)."""
         snapshot = self.snapshot
         mask = snapshot.live.copy()
         headline = np.zeros(snapshot.size)
         body = np.zeros(snapshot.size)
         for group in unit_groups(text):
-            in_headline, in_body = snapshot.unit_counts(query_symbols(group))
+            in_headline, in_body = self._unit_counts(group)
             mask &= (in_headline > 0) if title else ((in_headline > 0) | (in_body > 0))
             headline += in_headline
             if not title:
@@ -106,8 +134,7 @@ class Matcher:
         if found.size:
             score[found] = self._bm25f(headline[found], body[found], snapshot.unit_lengths[found],
                                        snapshot.average_units, found.size)
-            score[found] += WORD_WEIGHT * self._word_score(word_terms(text), found, title)
-        return Match(mask, score)
+        return Match(mask, score, [WordPart(word_terms(text), title, mask.copy())])
 
     def _synonym(self, text: str, title: bool) -> Match:
         """A synonym: its words must all be in the document and its text must occur there."""
@@ -117,12 +144,12 @@ class Matcher:
             return Match(np.zeros(snapshot.size, dtype=bool), np.zeros(snapshot.size))
         mask = snapshot.live.copy()
         for word in words:
-            present = self._frequencies(f.HEADLINE_WORDS, word) > 0
+            present = self._frequencies(fields.HEADLINE_WORDS, word)[0] > 0
             if not title:
-                present |= self._frequencies(f.BODY_WORDS, word) > 0
+                present |= self._frequencies(fields.BODY_WORDS, word)[0] > 0
             mask &= present
         for group in unit_groups(text):
-            in_headline, in_body = snapshot.unit_counts(query_symbols(group))
+            in_headline, in_body = self._unit_counts(group)
             mask &= (in_headline > 0) if title else ((in_headline > 0) | (in_body > 0))
         score = np.zeros(snapshot.size)
         found = np.flatnonzero(mask)
@@ -131,28 +158,39 @@ class Matcher:
         return Match(mask, score)
 
     def _word_score(self, words: list[str], found: np.ndarray, title: bool) -> np.ndarray:
-        """The summed BM25F scores of `words` (each once) for the documents `found`."""
+        """The summed BM25F scores of `words` (each once) for the documents `found` (ascending)."""
         snapshot = self.snapshot
         total = np.zeros(found.size)
         for word in dict.fromkeys(words):
-            headline = self._frequencies(f.HEADLINE_WORDS, word)
-            body = np.zeros(snapshot.size) if title else self._frequencies(f.BODY_WORDS, word)
-            frequency = int(np.count_nonzero(((headline > 0) | (body > 0)) & snapshot.live))
+            headline, in_headlines = self._frequencies(fields.HEADLINE_WORDS, word, found)
+            body, in_bodies = (np.zeros(snapshot.size), 0) if title else self._frequencies(fields.BODY_WORDS, word, found)
+            frequency = max(in_headlines, in_bodies)
             if frequency:
                 total += self._bm25f(headline[found], body[found], snapshot.word_lengths[found],
                                      snapshot.average_words, frequency)
         return total
 
-    def _frequencies(self, field: str, word: str) -> np.ndarray:
-        """How often `word` occurs in `field` of every document (dense, cached for this request)."""
+    def _frequencies(self, field: str, word: str, found: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+        """How often `word` occurs in `field` of every document (dense; exact at least for `found`, or for
+        every document when None), and its document frequency there. Complete arrays are kept for the
+        request."""
         key = (field, word)
-        dense = self._words.get(key)
-        if dense is None:
-            docnums, weights = self.snapshot.word_postings(field, word)
-            dense = np.zeros(self.snapshot.size)
-            dense[docnums] = weights
-            self._words[key] = dense
-        return dense
+        known = self._words.get(key)
+        if known is not None:
+            return known
+        docnums, weights, frequency = self.snapshot.word_postings(field, word, found)
+        dense = np.zeros(self.snapshot.size)
+        dense[docnums] = weights
+        if found is None:
+            self._words[key] = (dense, frequency)
+        return dense, frequency
+
+    def _unit_counts(self, group: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        symbols = tuple(query_symbols(group))
+        found = self.units.get(symbols)
+        if found is None:
+            found = self.units[symbols] = self.snapshot.unit_counts(symbols)
+        return found
 
     def _bm25f(self, headline: np.ndarray, body: np.ndarray, lengths: np.ndarray, averages: np.ndarray,
                frequency: int) -> np.ndarray:

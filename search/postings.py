@@ -23,6 +23,8 @@ import numpy as np
 
 _MAGIC = b"W3Bl"
 _INT = struct.Struct("!i")
+#: More bytes than a block's pickled info tuple takes (six small numbers).
+_INFO_BYTES = 96
 EMPTY = (np.empty(0, np.int64), np.empty(0, np.float32))
 
 
@@ -38,8 +40,13 @@ class PostingsFile:
         with path.open("rb") as stream:
             self._map = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else None
 
-    def decode(self, terminfo: Any) -> tuple[np.ndarray, np.ndarray]:
-        """(docnums, weights) of the term described by `terminfo` (a Whoosh W3TermInfo)."""
+    def decode(self, terminfo: Any, wanted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums, weights) of the term described by `terminfo` (a Whoosh W3TermInfo).
+
+        With `wanted` (ascending docnums), only the blocks whose id range holds one of them are decoded: the
+        others are skipped by their headers, as a skip list would, so a frequent word costs little when few
+        documents are candidates. The result then still holds every posting of the decoded blocks.
+        """
         if terminfo.is_inlined():
             ids, weights, _ = terminfo.inlined_postings()
             if weights is None:
@@ -54,14 +61,21 @@ class PostingsFile:
         ids: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         position = 0
+        first_id = 0
         last = False
         while not last:
             (size,) = _INT.unpack_from(data, position)
             last = size < 0
             start = position + _INT.size
             end = start + abs(size)
-            stream = io.BytesIO(data[start:end])
-            count = pickle.load(stream)[0]
+            stream = io.BytesIO(data[start:start + _INFO_BYTES])
+            count, last_id = pickle.load(stream)[:2]
+            position = end
+            if wanted is not None:
+                low, high = np.searchsorted(wanted, (first_id, last_id + 1))
+                first_id = last_id + 1
+                if low == high:
+                    continue
             block = data[start + stream.tell():end]
             delta, block_weights, _ = pickle.loads(zlib.decompress(block))
             ids.append(np.cumsum(np.asarray(delta, dtype=np.int64)))
@@ -71,6 +85,7 @@ class PostingsFile:
                 weights.append(np.full(count, block_weights, np.float32))
             else:
                 weights.append(np.asarray(block_weights, dtype=np.float32))
-            position = end
         data.release()
+        if not ids:
+            return EMPTY
         return np.concatenate(ids), np.concatenate(weights)

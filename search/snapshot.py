@@ -10,6 +10,7 @@ once per thread, because Whoosh's file objects seek; everything else is shared.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,50 @@ from index import schema as f
 from index.generation import Generation, GenerationError
 from index.segment import INDEX_NAME
 from index.store import IndexError_, IndexLocation, IndexMeta, check_compatible
+from index.unitindex import field_counts
 from search.errors import IndexUnavailable
 from search.facets import Column, FacetColumns
 from search.postings import PostingsFile, PostingsError
 
 _POSTINGS_EXT = ".pst"
+#: Words with at least this many postings are decoded whole and kept in the posting cache.
+CACHE_MIN_POSTINGS = 2000
+#: Memory the posting cache of one snapshot may hold (per process), least recently used entries go first.
+CACHE_BYTES = 64 * 2**20
+
+
+class PostingCache:
+    """Decoded postings of frequent words (a bounded LRU, shared by the threads of a process).
+
+    Like Lucene's query cache: the same common words come back in query after query, and decoding one of
+    them costs more than the rest of a search.
+    """
+
+    def __init__(self, limit: int = CACHE_BYTES) -> None:
+        self.limit = limit
+        self.size = 0
+        self._entries: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, str], entry: tuple[np.ndarray, np.ndarray]) -> None:
+        cost = sum(array.nbytes for array in entry)
+        if cost > self.limit:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = entry
+            self.size += cost
+            while self.size > self.limit:
+                _, dropped = self._entries.popitem(last=False)
+                self.size -= sum(array.nbytes for array in dropped)
 
 
 class Snapshot:
@@ -57,6 +97,7 @@ class Snapshot:
         self.average_words = _averages(self.word_lengths, self.live)
         self.id_rank = _id_rank(segments)
         self._orders: dict[str, np.ndarray] = {}
+        self._cache = PostingCache()
         self._local = threading.local()
         self._readers: list[Any] = []
         self._lock = threading.Lock()
@@ -108,37 +149,63 @@ class Snapshot:
 
     # What the matcher reads.
 
-    def word_postings(self, field: str, word: str) -> tuple[np.ndarray, np.ndarray]:
-        """Global docnums and frequencies of a jieba word in a word field (deleted documents included)."""
-        ids, weights = [], []
+    def word_postings(self, field: str, word: str,
+                      wanted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+        """Global docnums and frequencies of a jieba word in a word field, and its document frequency.
+
+        With `wanted` (ascending global docnums) only the posting blocks that can hold them are decoded
+        (the result covers at least those). A frequent word is decoded whole once and kept in the snapshot's
+        posting cache. The document frequency is Whoosh's, deleted documents included, as Lucene's is until a
+        merge.
+        """
+        infos = []
         for number, leaf in enumerate(self._leaves()):
             try:
-                terminfo = leaf.term_info(field, word)
+                infos.append((number, leaf.term_info(field, word)))
             except TermNotFound:
                 continue
+        frequency = sum(terminfo.doc_frequency() for _, terminfo in infos)
+        if frequency >= CACHE_MIN_POSTINGS:
+            cached = self._cache.get((field, word))
+            if cached is None:
+                cached = self._decode(infos, None)
+                self._cache.put((field, word), cached)
+            return (*cached, frequency)
+        return (*self._decode(infos, wanted), frequency)
+
+    def _decode(self, infos: list[tuple[int, Any]], wanted: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        ids, weights = [], []
+        for number, terminfo in infos:
+            base = int(self.bases[number])
+            local = None
+            if wanted is not None:
+                count = self.segments.segments[number].doc_count
+                low, high = np.searchsorted(wanted, (base, base + count))
+                if low == high:
+                    continue
+                local = wanted[low:high] - base
             try:
-                local, frequency = self.postings[number].decode(terminfo)
+                docnums, counts = self.postings[number].decode(terminfo, local)
             except PostingsError as error:
                 raise IndexUnavailable(f"{error}: rebuild the index with `bulletins build SRC --full`") from error
-            ids.append(local + self.bases[number])
-            weights.append(frequency)
+            ids.append((docnums + base).astype(np.int32))
+            weights.append(counts)
         if not ids:
-            return np.empty(0, np.int64), np.empty(0, np.float32)
+            return np.empty(0, np.int32), np.empty(0, np.float32)
         return np.concatenate(ids), np.concatenate(weights)
 
     def unit_counts(self, symbols: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """How often the unit sequence occurs in each document's headline and body (dense int arrays)."""
-        headline, body = [], []
+        headline = np.zeros(self.size, dtype=np.int64)
+        body = np.zeros(self.size, dtype=np.int64)
         for part in self.segments.segments:
             found = part.units.occurrences(symbols)
             if not found.size:
                 continue
-            fields = np.searchsorted(part.field_starts, found, side="right") - 1
-            docs = (fields >> 1) + part.base
-            in_body = (fields & 1).astype(bool)
-            headline.append(docs[~in_body])
-            body.append(docs[in_body])
-        return _count(headline, self.size), _count(body, self.size)
+            counts = field_counts(found, part.field_starts)
+            headline[part.base:part.base + part.doc_count] = counts[0::2]
+            body[part.base:part.base + part.doc_count] = counts[1::2]
+        return headline, body
 
     def order(self, sort: str) -> np.ndarray:
         """Rank of every document in date order ("date": newest first, "date-asc": oldest first)."""
@@ -154,12 +221,6 @@ class Snapshot:
 
 def _postings_file(path: Path, segment: Any) -> PostingsFile:
     return PostingsFile(path / segment.make_filename(_POSTINGS_EXT))
-
-
-def _count(parts: list[np.ndarray], size: int) -> np.ndarray:
-    if not parts:
-        return np.zeros(size, dtype=np.int64)
-    return np.bincount(np.concatenate(parts), minlength=size)
 
 
 def _pairs(segments: Generation, name: str) -> np.ndarray:
