@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import mmap
 import os
-import tempfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from index.atomic import replacing
 
 MAGIC = b"BSARRAY1"
 _ALIGN = 64
@@ -41,23 +42,15 @@ def write_array_file(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping
         offset += data.nbytes
     header = json.dumps({"arrays": entries, "meta": dict(meta)}, ensure_ascii=False).encode("utf-8")
     start = -(-(16 + len(header)) // _ALIGN) * _ALIGN
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(MAGIC + len(header).to_bytes(8, "little") + header)
-            stream.write(b"\0" * (start - 16 - len(header)))
-            written = 0
-            for name, data in prepared.items():
-                target = entries[name]["offset"]
-                stream.write(b"\0" * (target - written))
-                stream.write(memoryview(data).cast("B") if data.size else b"")
-                written = target + data.nbytes
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path) as stream:
+        stream.write(MAGIC + len(header).to_bytes(8, "little") + header)
+        stream.write(b"\0" * (start - 16 - len(header)))
+        written = 0
+        for name, data in prepared.items():
+            target = entries[name]["offset"]
+            stream.write(b"\0" * (target - written))
+            stream.write(memoryview(data).cast("B") if data.size else b"")
+            written = target + data.nbytes
 
 
 class ArrayFile:

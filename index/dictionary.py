@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from importlib.resources import files
@@ -27,6 +25,7 @@ import jieba.finalseg
 import marisa_trie
 
 from index import config
+from index.atomic import replacing, replacing_path
 
 DOMAIN_DICT = Path(str(files("index").joinpath("data", "domain_dict.txt")))
 
@@ -152,17 +151,10 @@ def _save_compact(cache: Path, tokenizer: jieba.Tokenizer, forced: list[str]) ->
     """Write the trie and its totals (atomically: the JSON, written last, says the pair is complete)."""
     trie_path, meta_path = _compact_paths(cache)
     trie = marisa_trie.RecordTrie("<I", ((word, (count,)) for word, count in tokenizer.FREQ.items()))
-    for path, write in ((trie_path, trie.save),
-                        (meta_path, lambda name: Path(name).write_text(
-                            json.dumps({"total": tokenizer.total, "force_split": forced}), encoding="utf-8"))):
-        handle, temporary = tempfile.mkstemp(dir=cache, prefix=f".{path.name}.")
-        os.close(handle)
-        try:
-            write(temporary)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+    with replacing_path(trie_path) as temporary:
+        trie.save(str(temporary))
+    with replacing(meta_path, "w", encoding="utf-8") as stream:
+        json.dump({"total": tokenizer.total, "force_split": forced}, stream)
 
 
 def _load_compact(cache: Path) -> jieba.Tokenizer | None:

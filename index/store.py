@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
+from index.atomic import replacing
 from index.dictionary import dictionary_hash
 from index.schema import SCHEMA_VERSION, build_schema
 
@@ -66,16 +66,8 @@ def now_iso() -> str:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Write `text` to `path` so readers see the old or the new content, never a mix."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path, "w", encoding="utf-8") as stream:
+        stream.write(text)
 
 
 class IndexLocation:

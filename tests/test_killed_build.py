@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from test_writer import exact_hits
 
 from index.parser import parse_file
 from index.samplegen import generate_corpus
 from index.store import IndexLocation, open_index
 from index.writer import PARALLEL_MIN_FILES, build
-from search.engine import Engine
-from search.request import SearchRequest
 
 BULLETINS = 60
 FIRST = 10
@@ -34,15 +33,6 @@ MOMENTS = [
     ("after the commit", "checking", "failpoint checking", 0.0),
     ("before the swap", "activating", "failpoint activating", 0.0),
 ]
-
-
-def exact_hits(root: Path, text: str) -> int:
-    """How many articles of the index at `root` contain `text` exactly (the search layer's count)."""
-    engine = Engine(root)
-    try:
-        return engine.count(SearchRequest(q=f'"{text}"', synonyms=False))
-    finally:
-        engine.close()
 
 
 @pytest.fixture(scope="module")

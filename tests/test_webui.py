@@ -311,7 +311,7 @@ def test_empty_index_folder_is_503_until_a_build_finishes(tmp_path: Path) -> Non
     application = create_app({"INDEX": str(index)})
     client = application.test_client()
     text = page(client, "/", 503)
-    assert "还没有索引" in text and f"bulletins build" in text and str(index) in text
+    assert "还没有索引" in text and "bulletins build" in text and str(index) in text
     assert page(client, "/search?q=志愿", 503)
     generate_corpus(tmp_path / "corpus", bulletins=3, seed=7)
     build([tmp_path / "corpus"], index, progress=False, log=lambda message: None)

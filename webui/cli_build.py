@@ -10,11 +10,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from index import config
+
+if TYPE_CHECKING:
+    from index.writer import IndexIncompatibleError
 
 #: `build` exit status when the build completed but some files could not be indexed.
 EXIT_SKIPPED = 3
