@@ -4,7 +4,8 @@
 `count_facets` takes the query's matches (a boolean mask or docnums) and applies the request's filters as
 array operations: the non-facet filters (source, series, date range) to everything, and each facet's own
 filter to every facet but itself, so a facet shows what selecting another of its values would give. Counts
-are one `bincount` per facet, so counting every match of a broad query costs about as much as a narrow one.
+are one `bincount` per facet over the documents its scope keeps (found once per distinct scope), so
+counting every match of a broad query costs about as much as a narrow one.
 """
 
 from __future__ import annotations
@@ -83,14 +84,12 @@ class FacetCounts:
 
     passing: np.ndarray
     counters: dict[str, dict[Any, int]]
+    #: The documents of `passing`, ascending.
+    docnums: np.ndarray
 
     @property
     def total(self) -> int:
-        return int(self.passing.sum())
-
-    @property
-    def docnums(self) -> np.ndarray:
-        return np.flatnonzero(self.passing)
+        return len(self.docnums)
 
 
 def _date_bounds(request: SearchRequest) -> tuple[int, int]:
@@ -127,16 +126,21 @@ def count_facets(columns: FacetColumns, matches: np.ndarray | Iterable[int], req
     passing = base.copy()
     for mask in selected.values():
         passing &= mask
+    everything = tuple(selected)
+    scopes = {everything: np.flatnonzero(passing)}
     counters = {}
     for name in FACETS:
-        scope = base.copy()
-        for other, mask in selected.items():
-            if other != name:
-                scope &= mask
+        others = tuple(other for other in selected if other != name)
+        docnums = scopes.get(others)
+        if docnums is None:
+            scope = base.copy()
+            for other in others:
+                scope &= selected[other]
+            docnums = scopes[others] = np.flatnonzero(scope)
         column = columns[name]
-        counts = np.bincount(column.codes[scope], minlength=len(column.values))
+        counts = np.bincount(column.codes[docnums], minlength=len(column.values))
         counters[name] = {column.values[code]: int(counts[code]) for code in np.flatnonzero(counts)}
-    return FacetCounts(passing, counters)
+    return FacetCounts(passing, counters, scopes[everything])
 
 
 def _label(name: str, value: Any) -> str:

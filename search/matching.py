@@ -121,19 +121,16 @@ class Matcher:
         """The text as typed: exact occurrences required, their words scored on top (later)."""
         snapshot = self.snapshot
         mask = snapshot.live.copy()
-        headline = np.zeros(snapshot.size)
-        body = np.zeros(snapshot.size)
-        for group in unit_groups(text):
-            in_headline, in_body = self._unit_counts(group)
+        counts = [self._unit_counts(group) for group in unit_groups(text)]
+        for in_headline, in_body in counts:
             mask &= (in_headline > 0) if title else ((in_headline > 0) | (in_body > 0))
-            headline += in_headline
-            if not title:
-                body += in_body
         score = np.zeros(snapshot.size)
         found = np.flatnonzero(mask)
         if found.size:
-            score[found] = self._bm25f(headline[found], body[found], snapshot.unit_lengths[found],
-                                       snapshot.average_units, found.size)
+            headline = np.sum([in_headline[found] for in_headline, _ in counts], axis=0)
+            body = np.zeros(found.size) if title else np.sum([in_body[found] for _, in_body in counts], axis=0)
+            score[found] = self._bm25f(headline, body, snapshot.unit_lengths[found], snapshot.average_units,
+                                       found.size)
         return Match(mask, score, [WordPart(word_terms(text), title, mask.copy())])
 
     def _synonym(self, text: str, title: bool) -> Match:

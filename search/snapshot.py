@@ -27,6 +27,7 @@ from index.store import IndexError_, IndexLocation, IndexMeta, check_compatible
 from index.unitindex import field_counts
 from search.errors import IndexUnavailable
 from search.facets import Column, FacetColumns
+from search.parallel import map_segments
 from search.postings import PostingsFile, PostingsError
 
 _POSTINGS_EXT = ".pst"
@@ -195,16 +196,22 @@ class Snapshot:
         return np.concatenate(ids), np.concatenate(weights)
 
     def unit_counts(self, symbols: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """How often the unit sequence occurs in each document's headline and body (dense int arrays)."""
-        headline = np.zeros(self.size, dtype=np.int64)
-        body = np.zeros(self.size, dtype=np.int64)
-        for part in self.segments.segments:
+        """How often the unit sequence occurs in each document's headline and body (dense int arrays).
+
+        Segments are searched side by side when the sequence's postings are long (`search.parallel`)."""
+        headline = np.zeros(self.size, dtype=np.int32)
+        body = np.zeros(self.size, dtype=np.int32)
+        parts = self.segments.segments
+
+        def count(part: Any) -> None:
             found = part.units.occurrences(symbols)
-            if not found.size:
-                continue
-            counts = field_counts(found, part.field_starts)
-            headline[part.base:part.base + part.doc_count] = counts[0::2]
-            body[part.base:part.base + part.doc_count] = counts[1::2]
+            if found.size:
+                counts = field_counts(found, part.field_starts)
+                headline[part.base:part.base + part.doc_count] = counts[0::2]
+                body[part.base:part.base + part.doc_count] = counts[1::2]
+
+        work = sum(part.units.work(symbols) for part in parts) if len(parts) > 1 else 0
+        map_segments(count, parts, work)
         return headline, body
 
     def order(self, sort: str) -> np.ndarray:

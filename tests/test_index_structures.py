@@ -21,7 +21,7 @@ from index.parser import parse_file
 from index.samplegen import generate_corpus
 from index.segment import ARRAYS_EXT
 from index.store import IndexLocation
-from index.unitindex import UnitIndex, build_postings, encode_texts, query_symbols
+from index.unitindex import UnitIndex, build_postings, encode_texts, field_counts, intersect_sorted, query_symbols
 from index.writer import MAX_SEGMENTS, build
 from search.engine import Engine
 from search.matching import Matcher
@@ -101,6 +101,31 @@ def test_unit_index_finds_exactly_what_units_define(seed: int) -> None:
             found = index.occurrences(query_symbols(group))
             docs = set((np.searchsorted(stream.starts, found, side="right") - 1).tolist())
             assert docs == {number for number, text in enumerate(texts) if _contains(text, group)}, (query, group)
+
+
+
+# Sizes that take each path of the two list operations: binary searches one way, the other way, a merge.
+LIST_SIZES = [(0, 0), (0, 50), (3, 0), (1, 1), (5, 2000), (2000, 5), (300, 400), (1000, 1000), (40, 640), (641, 40)]
+
+
+@pytest.mark.parametrize(("small", "large"), LIST_SIZES)
+def test_intersect_sorted_equals_a_set_intersection(small: int, large: int) -> None:
+    rng = np.random.default_rng(small * 7919 + large)
+    left = np.unique(rng.integers(0, 3 * max(small, large, 1), small)).astype(np.int32)
+    right = np.unique(rng.integers(0, 3 * max(small, large, 1), large)).astype(np.int32)
+    found = intersect_sorted(left, right)
+    assert found.tolist() == sorted(set(left.tolist()) & set(right.tolist()))
+
+
+@pytest.mark.parametrize(("positions", "fields"), LIST_SIZES)
+def test_field_counts_equal_counting_one_by_one(positions: int, fields: int) -> None:
+    rng = np.random.default_rng(positions * 104729 + fields)
+    starts = np.unique(np.concatenate(([0], rng.integers(0, 4 * fields + 1, fields)))).astype(np.int32)
+    end = int(starts[-1]) + 3
+    bounds = np.append(starts, end).astype(np.int32)
+    found = np.unique(rng.integers(0, end, positions)).astype(np.int32)
+    expected = [int(((found >= low) & (found < high)).sum()) for low, high in zip(bounds[:-1], bounds[1:])]
+    assert field_counts(found, bounds).tolist() == expected
 
 
 # The postings reader against Whoosh
