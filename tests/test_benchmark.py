@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "benchmark.py"
 
-#: Rows the final table always has (the N× rows only appear with --scale).
+#: Rows the final table always has.
 TARGET_ROWS = (
     "build throughput ≥ 2× tutorial",
     "index size ≤ 4× text",
@@ -30,6 +30,12 @@ TARGET_ROWS = (
     "exact recall: total = brute force",
     "marks equal the query (single terms)",
 )
+#: Rows of the scaled runs (--scale).
+SCALED_ROWS = (
+    "server RSS ≤ 1.5 GB at N×",
+    "page p95(N×) ≤ 3× p95(1×)",
+    "build time(N×) ≤ 1.1·N × build time(1×)",
+)
 
 
 @pytest.mark.slow
@@ -40,8 +46,8 @@ def test_benchmark_smoke(bench_dir: Path, tmp_path: Path) -> None:
     env.pop("BULLETINS_INDEX", None)
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--corpus", str(bench_dir), "--sample", "100", "--queries", "20",
-         "--ranking", "20", "--http-seconds", "1", "--output", str(output)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+         "--ranking", "20", "--http-seconds", "1", "--scale", "2", "6", "--output", str(output)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     shown = f"stdout:\n{done.stdout[-4000:]}\nstderr:\n{done.stderr[-4000:]}"
     assert done.returncode == 0, shown
     assert "Traceback" not in done.stdout + done.stderr, shown
@@ -49,6 +55,10 @@ def test_benchmark_smoke(bench_dir: Path, tmp_path: Path) -> None:
     assert "## Targets" in report
     assert "- machine: " in report and "- command: " in report
     table = report.split("## Targets", 1)[1]
-    for row in TARGET_ROWS:
+    for row in TARGET_ROWS + SCALED_ROWS:
         assert f"| {row} |" in table, f"target row {row!r} missing:\n{table}"
+    assert "| measured 1× | measured 2× | measured 6× |" in table, table
+    for row in SCALED_ROWS:
+        line = next(line for line in table.splitlines() if line.startswith(f"| {row} |"))
+        assert line.count("(no target)") == 1, f"6× is measured, not judged; 2× is judged: {line}"
     assert "Traceback" not in report
