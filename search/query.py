@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from index.analysis import unit_groups, word_terms
 from search.synonyms import Synonyms
 
+#: Longer input is cut here by the parser; a SearchRequest refuses it with a message instead.
 MAX_QUERY_CHARS = 500
 MAX_DEPTH = 16
 _QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "”": "”"}
@@ -102,7 +103,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             index += 1
         elif char in _QUOTES:
             close = text.find(_QUOTES[char], index + 1)
-            if char == '"' or char == "“":
+            if char in '"“”':
                 ends = [pos for pos in (text.find('"', index + 1), text.find("”", index + 1)) if pos >= 0]
                 close = min(ends) if ends else -1
             end = close if close >= 0 else length
@@ -225,13 +226,22 @@ def unparse(node: Node | None) -> str:
     if node is None:
         return ""
     if isinstance(node, Leaf):
-        text = f'"{node.text}"' if node.phrase or any(char in node.text for char in " ()|-") else node.text
+        text = _quoted(node.text) if node.phrase or any(char in node.text for char in " ()|-") else node.text
         return ("标题:" if node.title else "") + text
     if isinstance(node, Not):
         return "-" + _grouped(node.child)
     if isinstance(node, All):
         return " ".join(_grouped(child) for child in node.children)
     return " OR ".join(_grouped(child) if isinstance(child, (All, Any_)) else unparse(child) for child in node.children)
+
+
+def _quoted(text: str) -> str:
+    """`text` as a phrase, in the first pair of quotes it does not contain (a phrase's text can hold the
+    quotes of another pair: 「他说"好"」)."""
+    for opening, closing in (('"', '"'), ("「", "」"), ("『", "』")):
+        if opening not in text and closing not in text and "”" not in text and "“" not in text[:1]:
+            return f"{opening}{text}{closing}"
+    return '"' + "".join(char for char in text if char not in _QUOTES and char not in "」』") + '"'
 
 
 def _grouped(node: Node) -> str:

@@ -1,7 +1,9 @@
 """`SearchRequest`: what the user asked for, parsed from web/CLI parameters and turned back into them.
 
 Decisions: `page` must be a whole number ≥ 1 (else QueryError); `size` outside 1..100 is clamped (0 → 1,
-1000 → 100) because a too-large page size is harmless to correct, but a non-number is an error. Repeated
+1000 → 100) because a too-large page size is harmless to correct, but a non-number is an error. A query
+longer than MAX_QUERY_CHARS and a page beyond the first MAX_OFFSET results are errors that say so (like
+Elasticsearch's max_result_window: nobody reads page 2,000, and filters find it faster). Repeated
 parameters and comma-separated values both give lists. Unknown `sort`/`scope` values are errors.
 """
 
@@ -12,11 +14,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from search.errors import QueryError
+from search.query import MAX_QUERY_CHARS
 
 SORTS = ("relevance", "date", "date-asc")
 SCOPES = ("all", "title")
 DEFAULT_SIZE = 20
 MAX_SIZE = 100
+#: Results beyond this rank are not paged to.
+MAX_OFFSET = 10_000
 
 Params = Mapping[str, "str | list[str]"]
 
@@ -48,6 +53,11 @@ class SearchRequest:
         if self.page < 1:
             raise QueryError(f"页码必须是正整数 / page must be a whole number ≥ 1, got {self.page}")
         self.size = min(max(self.size, 1), MAX_SIZE)
+        if len(self.q) > MAX_QUERY_CHARS:
+            raise QueryError(f"查询过长 / query too long: {len(self.q):,} characters, at most {MAX_QUERY_CHARS:,}")
+        if (self.page - 1) * self.size >= MAX_OFFSET:
+            raise QueryError(f"页码过大 / page too deep: only the first {MAX_OFFSET:,} results are paged; "
+                             "narrow the search with filters or another order")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise QueryError(f"起始日期晚于截止日期 / from ({self.date_from}) is after to ({self.date_to})")
 

@@ -85,6 +85,10 @@ def engine(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.mark.parametrize("text", [text for text, _ in EDGE_CASES])
 def test_edge_cases_never_raise_in_the_engine(engine, text: str) -> None:
+    if len(text) > MAX_QUERY_CHARS:
+        with pytest.raises(QueryError, match="query too long"):
+            SearchRequest(q=text)
+        return
     results = engine.search(SearchRequest(q=text))
     if parse_query(text) is None:
         assert results.total == 7

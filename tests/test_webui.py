@@ -241,9 +241,9 @@ def test_unknown_ids_are_404_pages_in_the_layout(client, url: str) -> None:
 @pytest.mark.parametrize(("query", "status"), [
     ("page=-1", 400), ("page=abc", 400), ("page=0", 400), ("size=1000", 200), ("size=0", 200),
     ("year=abc", 400), ("month=13", 400), ("from=2020-01-01&to=2019-01-01", 400), ("from=yesterday", 400),
-    ("district=不存在的区", 200), ("q=", 200), ("q=" + "文" * 10_000, 200), ("q=%00%01志愿%7f%1b", 200),
+    ("district=不存在的区", 200), ("q=", 200), ("q=" + "文" * 10_000, 400), ("q=" + "文" * 500, 200), ("q=%00%01志愿%7f%1b", 200),
     ('q="志愿', 200), ("q=志愿)))(((", 200), ("q=OR AND -", 200), ("sort=bogus", 400), ("scope=bogus", 400),
-    ("synonyms=maybe", 400), ("q=%E5%BF", 200), ("page=99999", 200),
+    ("synonyms=maybe", 400), ("q=%E5%BF", 200), ("page=99999", 400), ("page=500", 200), ("page=501", 400),
 ])
 def test_search_parameter_edge_cases_give_a_page_or_a_400_page(client, query: str, status: int) -> None:
     response = client.get("/search?" + query)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from index.config import index_dir
@@ -18,10 +18,14 @@ CONTENT_SECURITY_POLICY = (
 )
 
 #: Short Chinese names of the HTTP statuses the UI shows.
-STATUS_TITLES = {400: "请求有误", 404: "未找到", 405: "不支持的请求方法", 500: "服务器内部错误", 503: "还没有索引"}
+STATUS_TITLES = {400: "请求有误", 404: "未找到", 405: "不支持的请求方法", 413: "请求过大", 500: "服务器内部错误",
+                 503: "还没有索引"}
+#: The largest request body accepted (every page and API call is a GET; forms are small).
+MAX_REQUEST_BYTES = 64 * 1024
 #: Messages used when an HTTP error carries only Werkzeug's English default description.
 STATUS_MESSAGES = {
     400: "请求参数有误。", 404: "没有这个页面或条目。", 405: "这个地址不支持该请求方法。",
+    413: f"请求过大 / request body too large: at most {MAX_REQUEST_BYTES // 1024} KiB.",
     500: "服务器出了点问题，已记录日志。请稍后再试。", 503: "索引暂时不可用。",
 }
 
@@ -33,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         INDEX=str(index_dir()),
         PROPAGATE_EXCEPTIONS=False,
         PAGE_SIZE=20,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         SITE_NAME="简报检索",
     )
     if test_config is None:
@@ -43,6 +48,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # /article//x is no article: a 404, not a redirect to /article/x (an encoded slash in an id stays an id).
+    app.url_map.merge_slashes = False
 
     from webui import api, engine, views
 
@@ -50,8 +57,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     _register_errors(app)
+    app.before_request(_refuse_large_bodies)
     app.after_request(_security_headers)
     return app
+
+
+def _refuse_large_bodies() -> None:
+    """413 for a body over the limit, even where no view reads it (Flask checks only bodies it reads)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
 
 
 def _security_headers(response: Response) -> Response:
@@ -72,7 +87,6 @@ def error_response(status: int, message: str) -> tuple[Response | str, int]:
     """One error in the right form: the JSON shape under /api, an HTML page in the layout elsewhere."""
     if wants_json():
         return jsonify({"error": {"status": status, "message": message}}), status
-    from flask import current_app
 
     page = render_template(
         "error.html", status=status, title=STATUS_TITLES.get(status, "出错了"), message=message,

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
                    stream_with_context, url_for)
 
+from search.errors import QueryError
 from search.request import SearchRequest
 from webui import timeline
 from webui.engine import get_engine
@@ -30,6 +31,8 @@ FACETS = (("district", "区"), ("year", "年份"), ("column", "栏目"))
 #: Sort choices: parameter value and label; an empty query sorts newest first under "relevance".
 SORTS = (("relevance", "相关度"), ("date", "最新"), ("date-asc", "最早"))
 #: CSV columns of /export.csv.
+#: The most results one export holds (more is refused with a message: narrow the search).
+EXPORT_LIMIT = 20_000
 CSV_COLUMNS = ("id", "date", "district", "column", "source", "headline", "series", "issue", "total_issue", "url")
 #: Filter parameters shown as removable chips, with their label prefix.
 CHIP_LABELS = {"district": "区", "year": "年份", "month": "月份", "column": "栏目", "source": "来源", "series": "刊物",
@@ -287,6 +290,11 @@ def bulletin(bulletin_id: str) -> str:
 def export_csv() -> Response:
     """Every match as CSV (UTF-8 with BOM so Excel reads it), streamed row by row."""
     search_request = replace(parse_request(), page=1)
+    limit = current_app.config.get("EXPORT_LIMIT", EXPORT_LIMIT)
+    total = get_engine().search(replace(search_request, size=1)).total
+    if total > limit:
+        raise QueryError(f"导出条数过多 / too many results to export: {total:,}, at most {limit:,}; "
+                         "narrow the search with filters")
     rows = iter(get_engine().export(search_request))
     first = next(rows, None)
 
