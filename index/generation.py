@@ -12,14 +12,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import json
+
 import numpy as np
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, clean_files
 
 from index.arrayfile import ArrayFile, ArrayFileError
+from index.atomic import replacing
 from index.segment import ARRAYS_VERSION, INDEX_NAME, arrays_path
 from index.unitindex import UnitIndex
+
+
+#: The manifest of a committed generation: the size of every index file, so a truncated or missing one is
+#: found by a stat of each file (at every open, and by `bulletins stats`), before a query trips over it.
+MANIFEST = "files.json"
+#: Files of a generation that change after the commit (meta.json records the end of the build).
+UNLISTED = {"meta.json", MANIFEST}
 
 
 class GenerationError(Exception):
@@ -75,6 +85,9 @@ class Generation:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        damaged = manifest_problems(self.path)
+        if damaged:
+            raise GenerationError(f"damaged index in {self.path}: {'; '.join(damaged)}")
         storage = FileStorage(str(self.path))
         try:
             toc = TOC.read(storage, INDEX_NAME)
@@ -131,9 +144,14 @@ class Generation:
                 found[key] = IndexedFile(digest, (known.articles if known else 0) + count - gone, places)
         return found
 
+    def check_files(self) -> list[str]:
+        """Files of the manifest that are missing or not of their recorded size (no manifest: none)."""
+        return manifest_problems(self.path)
+
     def verify(self) -> list[str]:
-        """Problems found in the array files (checksums, document counts); empty when the index is sound."""
-        problems = []
+        """Problems found in the index files (sizes against the manifest) and the array files (checksums,
+        document counts); empty when the index is sound."""
+        problems = self.check_files()
         for part in self.segments:
             damaged = part.file.verify()
             if damaged:
@@ -150,3 +168,32 @@ def commit_toc(path: Path, schema: Any, segments: list[W3Segment], generation: i
     storage = FileStorage(str(path))
     TOC(schema, segments, generation).write(storage, INDEX_NAME)
     clean_files(storage, INDEX_NAME, generation, segments)
+    write_manifest(path)
+
+
+def write_manifest(path: Path) -> None:
+    """Record the size of every index file of the generation in `path` (replaced atomically)."""
+    sizes = {item.name: item.stat().st_size for item in sorted(path.iterdir())
+             if item.is_file() and item.name not in UNLISTED and not item.name.startswith(".")}
+    with replacing(path / MANIFEST, "w", encoding="utf-8") as stream:
+        json.dump(sizes, stream, ensure_ascii=False, indent=0)
+
+
+def manifest_problems(path: Path) -> list[str]:
+    """What does not match the manifest of the generation in `path`: missing files, other sizes."""
+    try:
+        sizes = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as error:
+        return [f"{MANIFEST} is unreadable ({error})"]
+    problems = []
+    for name, size in sizes.items():
+        try:
+            actual = (path / name).stat().st_size
+        except FileNotFoundError:
+            problems.append(f"{name} is missing")
+            continue
+        if actual != size:
+            problems.append(f"{name} is {actual:,} bytes, {size:,} when it was written (truncated or overwritten)")
+    return problems

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -28,6 +29,8 @@ from index.dictionary import dictionary_hash
 from index.schema import SCHEMA_VERSION, build_schema
 
 CURRENT = "CURRENT"
+#: What a generation folder is called (CURRENT holding anything else is damaged).
+GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")
 META = "meta.json"
 LOCK = "build.lock"
 
@@ -77,17 +80,35 @@ class IndexLocation:
         self.root = Path(root)
 
     def generation(self) -> str | None:
-        """Name of the live generation, or None when no build has finished."""
+        """Name of the live generation, or None when no build has finished (or CURRENT is damaged)."""
+        name, _ = self._read_current()
+        return name
+
+    def _read_current(self) -> tuple[str | None, str | None]:
+        """The live generation's name, or None and why not (None when no build has finished)."""
         try:
-            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+            raw = (self.root / CURRENT).read_bytes()
         except (FileNotFoundError, NotADirectoryError):
-            return None
-        return name if name and (self.root / name).is_dir() else None
+            return None, None
+        except OSError as error:
+            return None, f"{CURRENT} cannot be read ({error.strerror})"
+        try:
+            name = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            return None, f"{CURRENT} is damaged (not text)"
+        if not GENERATION_NAME.fullmatch(name):
+            return None, f"{CURRENT} is damaged (it names no generation: {name[:40]!r})"
+        if not (self.root / name).is_dir():
+            return None, f"{CURRENT} names {name}, which is missing"
+        return name, None
 
     def current_path(self) -> Path:
-        """Folder of the live generation; IndexMissingError when there is none."""
-        name = self.generation()
+        """Folder of the live generation; IndexMissingError when there is none (saying why)."""
+        name, problem = self._read_current()
         if name is None:
+            if problem:
+                raise IndexMissingError(f"the index at {self.root} is damaged: {problem}; rebuild it with "
+                                        f"`bulletins build SRC --full --index {self.root}`")
             raise IndexMissingError(f"no index at {self.root}: run `bulletins build SRC --index {self.root}` first")
         return self.root / name
 
