@@ -236,12 +236,13 @@ def unparse(node: Node | None) -> str:
 
 
 def _quoted(text: str) -> str:
-    """`text` as a phrase, in the first pair of quotes it does not contain (a phrase's text can hold the
-    quotes of another pair: 「他说"好"」)."""
-    for opening, closing in (('"', '"'), ("「", "」"), ("『", "』")):
-        if opening not in text and closing not in text and "”" not in text and "“" not in text[:1]:
-            return f"{opening}{text}{closing}"
-    return '"' + "".join(char for char in text if char not in _QUOTES and char not in "」』") + '"'
+    """`text` as a phrase, in the first pair of quotes that cannot end it early (a phrase's text can hold
+    the quotes of another pair: 「他说"好"」); text holding every closing quote loses its quotes."""
+    for opening, closing in (('"', '"”'), ("「", "」"), ("『", "』")):
+        if not any(mark in text for mark in closing):
+            return f"{opening}{text}{closing[0]}"
+    cleaned = "".join(char for char in text if char not in _QUOTES and char not in "」』").strip()
+    return f'"{cleaned}"'
 
 
 def _grouped(node: Node) -> str:

@@ -18,20 +18,22 @@ CONTENT_SECURITY_POLICY = (
 )
 
 #: Short Chinese names of the HTTP statuses the UI shows.
-STATUS_TITLES = {400: "请求有误", 404: "未找到", 405: "不支持的请求方法", 413: "请求过大", 500: "服务器内部错误",
-                 503: "还没有索引"}
+STATUS_TITLES = {400: "请求有误", 401: "需要登录", 403: "不允许访问", 404: "未找到", 405: "不支持的请求方法",
+                 413: "请求过大", 429: "请求过多", 500: "服务器内部错误", 503: "还没有索引"}
 #: The largest request body accepted (every page and API call is a GET; forms are small).
 MAX_REQUEST_BYTES = 64 * 1024
 #: Messages used when an HTTP error carries only Werkzeug's English default description.
 STATUS_MESSAGES = {
-    400: "请求参数有误。", 404: "没有这个页面或条目。", 405: "这个地址不支持该请求方法。",
+    400: "请求参数有误。", 401: "需要登录。", 403: "不允许访问。", 404: "没有这个页面或条目。",
+    405: "这个地址不支持该请求方法。", 429: "请求过多，请稍后再试。",
     413: f"请求过大 / request body too large: at most {MAX_REQUEST_BYTES // 1024} KiB.",
     500: "服务器出了点问题，已记录日志。请稍后再试。", 503: "索引暂时不可用。",
 }
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """The app: defaults, then instance config and BULLETINS_/FLASK_ environment (or a test config)."""
+def create_app(test_config: Mapping[str, Any] | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """The app: defaults, then instance config and BULLETINS_/FLASK_ environment (or a test config), then
+    `overrides` (what `bulletins serve` was given on its command line)."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         INDEX=str(index_dir()),
@@ -46,16 +48,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("BULLETINS")
     else:
         app.config.from_mapping(test_config)
+    app.config.from_mapping(overrides or {})
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # /article//x is no article: a 404, not a redirect to /article/x (an encoded slash in an id stays an id).
     app.url_map.merge_slashes = False
 
-    from webui import api, engine, views
+    from webui import api, auth, engine, views
 
     engine.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    auth.init_app(app)
+    app.jinja_env.globals["csrf_token"] = auth.csrf_token
     _register_errors(app)
     app.before_request(_refuse_large_bodies)
     app.after_request(_security_headers)

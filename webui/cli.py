@@ -32,6 +32,10 @@ from webui.cli_search import search  # noqa: E402
 
 main.add_command(search)
 
+from webui.cli_users import users  # noqa: E402
+
+main.add_command(users)
+
 
 if __name__ == "__main__":
     main()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import socket
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from gunicorn.app.base import BaseApplication
+
+from webui.auth import access_controlled
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -45,7 +48,16 @@ def default_workers() -> int:
               help="Worker processes [default: one per core].")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), metavar="N",
               help="Threads per worker process.")
-def serve(index: Path | None, host: str, port: int, workers: int | None, threads: int) -> None:
+@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              envvar="BULLETINS_USERS", metavar="FILE",
+              help="Require a login (users from `bulletins users --file FILE add NAME`) [env BULLETINS_USERS].")
+@click.option("--trust-header", default=None, envvar="BULLETINS_TRUST_HEADER", metavar="NAME",
+              help="Take the user from this header set by a single sign-on proxy (off by default).")
+@click.option("--allow", multiple=True, envvar="BULLETINS_ALLOW", metavar="NETWORK",
+              help="Only these addresses or CIDR networks may connect (repeatable) [env BULLETINS_ALLOW].")
+@click.option("--behind-proxy", is_flag=True, help="Trust one reverse proxy's X-Forwarded-For and -Proto.")
+def serve(index: Path | None, host: str, port: int, workers: int | None, threads: int, users_file: Path | None,
+          trust_header: str | None, allow: tuple[str, ...], behind_proxy: bool) -> None:
     """Serve the web UI and JSON API until interrupted (gunicorn: worker processes x threads).
 
     The workers share the index files (read-only, mapped into memory) and each opens them once; a rebuild
@@ -59,9 +71,13 @@ def serve(index: Path | None, host: str, port: int, workers: int | None, threads
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
     note_missing_index(index_folder)
+    access = access_settings(users_file, trust_header, allow, behind_proxy)
+    if not is_loopback(host) and not access_controlled(access):
+        click.echo(f"warning: serving on {host} without any access control: anyone who can reach this address "
+                   "can search; use --users FILE, --trust-header NAME or --allow NETWORK", err=True)
     click.echo(f"Serving 简报检索 on {server_url(host, listener.getsockname()[1])}")
     click.echo(f"Index: {index_folder}  ({workers or default_workers()} workers x {threads} threads; Ctrl+C stops)")
-    server = GunicornServer(index_folder, listener, workers or default_workers(), threads)
+    server = GunicornServer(index_folder, listener, workers or default_workers(), threads, access)
     master = os.getpid()
     try:
         server.run()
@@ -76,8 +92,10 @@ def serve(index: Path | None, host: str, port: int, workers: int | None, threads
 class GunicornServer(BaseApplication):
     """gunicorn's arbiter over our app: pre-forked workers with threads, on a socket we bound ourselves."""
 
-    def __init__(self, index: str, listener: socket.socket, workers: int, threads: int) -> None:
+    def __init__(self, index: str, listener: socket.socket, workers: int, threads: int,
+                 access: dict[str, Any] | None = None) -> None:
         self.index = index
+        self.access = access or {}
         listener.set_inheritable(True)
         self.settings = {
             "bind": [f"fd://{listener.fileno()}"],
@@ -104,9 +122,34 @@ class GunicornServer(BaseApplication):
         from webui import create_app
 
         use_compact_dictionary()
-        app = create_app()
-        app.config["INDEX"] = self.index
+        app = create_app(overrides={"INDEX": self.index, **self.access})
         return app
+
+
+def access_settings(users_file: Path | None, trust_header: str | None, allow: tuple[str, ...],
+                    behind_proxy: bool) -> dict[str, Any]:
+    """The app settings of `webui.auth` given on the command line (the unset ones left out)."""
+    settings: dict[str, Any] = {}
+    if users_file:
+        settings["USERS"] = str(users_file)
+    if trust_header:
+        settings["TRUST_HEADER"] = trust_header
+    networks = [item.strip() for value in allow for item in value.replace(";", ",").split(",") if item.strip()]
+    if networks:
+        settings["ALLOW"] = networks
+    if behind_proxy:
+        settings["BEHIND_PROXY"] = True
+    return settings
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address or name (the server is then reachable from this machine only)."""
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _warm_up_worker(worker: object) -> None:
