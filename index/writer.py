@@ -157,6 +157,12 @@ def _load_dictionaries() -> None:
 # Sources
 
 
+#: Largest source file read, by suffix ("" for the rest): text formats are decoded whole in memory, office
+#: files and PDFs (scans included) are read page by page by their libraries.
+MAX_SOURCE_BYTES = {".txt": 16 * 2**20, ".md": 16 * 2**20, ".html": 16 * 2**20, ".htm": 16 * 2**20,
+                    "": 128 * 2**20}
+
+
 def walk_sources(sources: Iterable[Path]) -> list[SourceFile]:
     """The files to index: supported, non-hidden files under each folder, plus each file named directly."""
     found: dict[str, SourceFile] = {}
@@ -169,7 +175,7 @@ def walk_sources(sources: Iterable[Path]) -> list[SourceFile]:
             raise BuildError(f"source {source} does not exist")
         for candidate in candidates:
             other = found.setdefault(candidate.key, candidate)
-            if other.path.resolve() != candidate.path.resolve():
+            if other is not candidate and os.path.realpath(other.path) != os.path.realpath(candidate.path):
                 raise BuildError(f"{other.path} and {candidate.path} would both be indexed as {candidate.key}")
     return sorted(found.values(), key=lambda item: item.key)
 
@@ -195,7 +201,8 @@ def _walk_folder(folder: Path) -> Iterator[SourceFile]:
         subdirectories[:] = sorted(name for name in subdirectories if not name.startswith("."))
         for name in sorted(names):
             path = Path(directory, name)
-            if not name.startswith(".") and path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file():
+            if not name.startswith(".") and path.suffix.lower() in SUPPORTED_SUFFIXES and (
+                    path.is_file() or path.is_symlink()):
                 yield SourceFile(path, path.relative_to(base).as_posix())
 
 
@@ -209,14 +216,27 @@ def file_hash(path: Path) -> str:
 
 
 def _hash_sources(files: list[SourceFile], skipped: list[Skipped]) -> dict[str, str]:
-    """Hashes of the readable files by key; unreadable ones are added to `skipped`."""
+    """Hashes of the readable files by key; unreadable and oversized ones are added to `skipped` (a broken
+    or looping link is named as such), so no file is ever read whole beyond its limit."""
     hashes = {}
     for source in files:
         try:
+            size = source.path.stat().st_size
+            limit = max_source_bytes(source.path)
+            if size > limit:
+                skipped.append(Skipped(source.key, f"too large for a bulletin: {size / 2**20:.1f} MB "
+                                                   f"(at most {limit / 2**20:.0f} MB for {source.path.suffix} files)"))
+                continue
             hashes[source.key] = file_hash(source.path)
         except OSError as error:
-            skipped.append(Skipped(source.key, f"cannot open: {error.strerror or error}"))
+            kind = "broken or looping link" if source.path.is_symlink() else "cannot open"
+            skipped.append(Skipped(source.key, f"{kind}: {error.strerror or error}"))
     return hashes
+
+
+def max_source_bytes(path: Path) -> int:
+    """The largest file of this kind a build reads (text is read whole; a bulletin is tens of kilobytes)."""
+    return MAX_SOURCE_BYTES.get(path.suffix.lower(), MAX_SOURCE_BYTES[""])
 
 
 # Lock and leftovers

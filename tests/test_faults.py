@@ -8,6 +8,7 @@ The disk tests mount a small tmpfs, which needs root (they skip without it, and 
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -214,3 +215,70 @@ def test_a_read_only_index_folder_fails_cleanly(small_disk: Path, tmp_path: Path
         assert _answer(index) == before
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+
+
+# Broken inputs among good ones
+
+def _docx_bytes() -> bytes:
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph("首都精神文明建设情况简报")
+    document.add_paragraph("第 9 期")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _pdf_bytes() -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, "Bulletin 9")
+    page.save()
+    return buffer.getvalue()
+
+
+#: (file name under the corpus, content or a maker, the reason named): each must be skipped, named with why.
+BROKEN_INPUTS: list[tuple[str, Callable[[Path], None], str]] = [
+    ("empty.txt", lambda path: path.write_bytes(b""), "empty"),
+    ("binary.txt", lambda path: path.write_bytes(bytes(range(256)) * 64), ""),
+    ("truncated.docx", lambda path: path.write_bytes(_docx_bytes()[:700]), ""),
+    ("truncated.pdf", lambda path: path.write_bytes(_pdf_bytes()[:300]), ""),
+    ("pdf-named.docx", lambda path: path.write_bytes(_pdf_bytes()), ""),
+    ("huge.txt", lambda path: path.write_text("首都精神文明建设情况简报\n第 1 期\n" + "文明" * (10 * 2**20 // 3),
+                                             encoding="utf-8"), "too large for a bulletin"),
+    ("loop-a.txt", lambda path: (os.symlink("loop-b.txt", path), os.symlink("loop-a.txt", path.parent / "loop-b.txt")),
+     "broken or looping link"),
+]
+
+
+def test_broken_inputs_are_named_and_the_rest_indexed_with_exit_status_3(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    good = generate_corpus(corpus / "good", bulletins=6, seed=8)
+    spaced = corpus / "第 3 批 文件" / "2021 年 第7期 简报.txt"
+    spaced.parent.mkdir(parents=True)
+    shutil.move(good[0], spaced)
+    for name, make, _ in BROKEN_INPUTS:
+        make(corpus / name)
+
+    done = subprocess.run(["prlimit", "--as=4000000000", "--", str(BULLETINS_EXE), "build", str(corpus),
+                           "--index", str(tmp_path / "index")], capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    skipped = {line.split(": ", 2)[1]: line.split(": ", 2)[2] for line in done.stderr.splitlines()
+               if line.startswith("skipped: ")}
+    expected = {f"corpus/{name}": reason for name, _, reason in BROKEN_INPUTS}
+    expected["corpus/loop-b.txt"] = "broken or looping link"
+    assert set(skipped) == set(expected), done.stderr
+    for key, reason in expected.items():
+        assert reason in skipped[key] and skipped[key], (key, skipped[key])
+    assert "files: 6 added" in done.stdout
+    application = create_app({"INDEX": str(tmp_path / "index"), "TESTING": True})
+    try:
+        stats = application.test_client().get("/api/stats").get_json()
+    finally:
+        close_engine(application)
+    assert stats["bulletins"] == 6
