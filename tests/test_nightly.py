@@ -44,11 +44,18 @@ def test_nightly_build_logs_and_reports_each_outcome(tmp_path: Path, corpus: Pat
     assert run_nightly(tmp_path, source).returncode == 3
     missing = run_nightly(tmp_path, tmp_path / "no-such-folder")
     assert missing.returncode == 2
+    unmounted = tmp_path / "unmounted" / "corpus"
+    unmounted.mkdir(parents=True)
+    assert run_nightly(tmp_path, unmounted).returncode == 1, "an empty mount point must not empty the index"
 
     lines = log.read_text(encoding="utf-8").splitlines()
     assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", line) for line in lines)
     finished = [line.split()[-1] for line in lines if "nightly build finished with status" in line]
-    assert finished == ["0", "0", "3", "2"]
+    assert finished == ["0", "0", "3", "2", "1"]
+    assert any("does not exist" in line for line in lines)
+    assert any("--full" in line and "delete" in line for line in lines), lines[-4:]
+    assert run_nightly(tmp_path, source).returncode == 3, "the index kept every article"
+    assert any("12 unchanged" in line for line in log.read_text(encoding="utf-8").splitlines()[-4:])
     assert any("skipped: corpus/broken.pdf" in line for line in lines)
     assert any("12 unchanged" in line for line in lines)
 
