@@ -1,0 +1,137 @@
+"""One hand-written bulletin for every header form, damage and layout of other offices the parser reads
+(docs/ingestion.md lists them): the header fields, the articles and the structure reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from index.parser import parse_text
+from test_parser import assert_no_text_dropped
+
+BODY = "【工作动态】\n麦子店街道开展环境整治\n麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n（麦子店街道）\n"
+ONE = [("工作动态", "麦子店街道开展环境整治", "麦子店街道")]
+FILE = "bulletin.txt"
+
+# (id, header, expected header fields)
+HEADERS: list[tuple[str, str, dict[str, Any]]] = [
+    ("chinese-seven", "文明创建简报\n第七期\n朝阳区文明办\n2016年3月1日\n",
+     {"issue": 7, "issue_label": "第七期", "series": "文明创建简报"}),
+    ("chinese-twelve", "文明创建简报\n第十二期\n朝阳区文明办\n2016年3月1日\n", {"issue": 12}),
+    ("chinese-ninety-nine", "文明创建简报\n第九十九期\n朝阳区文明办\n2016年3月1日\n", {"issue": 99}),
+    ("year-qualified", "文明创建简报\n2016年第三期\n朝阳区文明办\n2016年3月1日\n",
+     {"issue": 3, "issue_label": "2016年第三期"}),
+    ("supplement", "文明创建简报\n增刊第4期\n朝阳区文明办\n2016年3月1日\n", {"issue": 4, "issue_label": "增刊第4期"}),
+    ("bracketed-year-issue", "文明创建简报\n[2011年第9期]\n朝阳区文明办\n2011年3月1日\n",
+     {"issue": 9, "issue_label": "2011年第9期", "series": "文明创建简报", "office": "朝阳区文明办"}),
+    ("full-width-bracketed-issue", "文明创建简报\n［2011年第9期］\n朝阳区文明办\n2011年3月1日\n", {"issue": 9}),
+    ("spaced-issue", "文明创建简报\n第 3 期\n朝阳区文明办\n2016年3月1日\n", {"issue": 3}),
+    ("spaced-digits", "文明创建简报\n第 1 2 期\n朝阳区文明办\n2 0 1 6 年 3 月 1 日\n",
+     {"issue": 12, "date": "2016-03-01"}),
+    ("zero-style-year", "文明创建简报\n第5期\n朝阳区文明办\n二〇二〇年八月四日\n", {"date": "2020-08-04"}),
+    ("circle-zero-year", "文明创建简报\n第5期\n朝阳区文明办\n二○一九年十二月三十一日\n", {"date": "2019-12-31"}),
+    ("spaced-date", "文明创建简报\n第5期\n朝阳区文明办\n2012 年 5 月 9 日\n", {"date": "2012-05-09"}),
+    ("mixed-width-digits", "文明创建简报\n第５期\n朝阳区文明办\n2０12年5月9日\n", {"issue": 5, "date": "2012-05-09"}),
+    ("doubled-bold-date", "文明创建简报\n第5期\n朝阳区文明办\n2012 年年 5 月月 9 日日\n", {"date": "2012-05-09"}),
+    ("series-and-special-issue-one-line", "朝阳区文明创建专刊第十二期\n朝阳区文明办\n2016年3月1日\n",
+     {"series": "朝阳区文明创建专刊", "issue": 12, "office": "朝阳区文明办"}),
+    ("special-issue-line", "文明创建简报\n专刊第2期\n朝阳区文明办\n2016年3月1日\n", {"issue": 2, "issue_label": "专刊第2期"}),
+    ("office-and-date-one-line", "文明创建简报\n第5期\n朝阳区精神文明建设委员会办公室编印 2016年3月1日\n",
+     {"office": "朝阳区精神文明建设委员会办公室", "date": "2016-03-01"}),
+    ("two-offices-one-line", "文明创建简报\n第5期\n中共朝阳区委宣传部  朝阳区文明办  联合编印\n2016年3月1日\n",
+     {"office": "中共朝阳区委宣传部、朝阳区文明办", "date": "2016-03-01"}),
+    ("two-offices-two-lines", "文明创建简报\n第5期\n中共朝阳区委宣传部\n朝阳区文明办\n2016年3月1日\n",
+     {"office": "中共朝阳区委宣传部、朝阳区文明办"}),
+    ("office-name-broken-over-two-lines", "现代高教信息\n中国地质大学(武汉)\n发展研究中心编 第1期(总第7期) 2004年3月19日\n",
+     {"office": "中国地质大学(武汉)发展研究中心", "issue": 1, "total": 7, "date": "2004-03-19"}),
+    ("traditional-header-words", "文明簡報\n第五期\n(總第二十期)\n朝陽區文明辦編印 2016年3月1日\n",
+     {"series": "文明簡報", "issue": 5, "total": 20, "office": "朝陽區文明辦", "date": "2016-03-01"}),
+    ("converter-pinyin-traditional", "文(wén)明(míng)簡(jiǎn)報(bào)\n第(dì)五(wǔ)期(qī)\n(總(zǒng)第(dì)二(èr)十(shí)期(qī))\n"
+     "朝(cháo)陽(yáng)區(qū)文(wén)明(míng)辦(bàn)編(biān)印(yìn) 2016年3月1日\n",
+     {"series": "文明簡報", "issue": 5, "total": 20, "office": "朝陽區文明辦", "date": "2016-03-01"}),
+    ("replacement-character", "文明创建简报\n第5期\n朝阳区文明办\n2016年3月1日\ufffd\n",
+     {"issue": 5, "date": "2016-03-01", "office": "朝阳区文明办"}),
+]
+
+
+@pytest.mark.parametrize(("header", "fields"), [case[1:] for case in HEADERS], ids=[case[0] for case in HEADERS])
+def test_header_forms(header: str, fields: dict[str, Any]) -> None:
+    bulletin = parse_text(header + BODY, FILE)
+    for name, value in fields.items():
+        assert getattr(bulletin, name) == value, name
+    assert [(a.column, a.headline, a.source) for a in bulletin.articles] == [
+        (column, headline.replace("区", "区"), source) for column, headline, source in ONE]
+
+
+HEADER = "文明创建简报\n第5期\n朝阳区文明办\n2016年3月1日\n"
+SECOND = "望京街道举办邻里节\n望京街道举办第五届邻里节，惠及居民五千余人。\n（望京街道）\n"
+
+# (id, body, expected (column, headline, source) list, expected structure)
+BODIES: list[tuple[str, str, list[tuple[Any, ...]], str]] = [
+    ("hexagonal-column", BODY.replace("【工作动态】", "〔工作动态〕"), ONE, "bracketed columns, source lines"),
+    ("white-lenticular-column", BODY.replace("【工作动态】", "〖工作动态〗"), ONE, "bracketed columns, source lines"),
+    ("full-width-square-column", BODY.replace("【工作动态】", "［工作动态］"), ONE, "bracketed columns, source lines"),
+    ("angle-column", BODY.replace("【工作动态】", "〈工作动态〉"), ONE, "bracketed columns, source lines"),
+    ("two-columns", BODY + "〔志愿服务〕\n" + SECOND,
+     ONE + [("志愿服务", "望京街道举办邻里节", "望京街道")], "bracketed columns, source lines"),
+    ("numbered-columns", "一、工作动态\n" + BODY.split("\n", 1)[1] + "二、志愿服务\n" + SECOND,
+     ONE + [("志愿服务", "望京街道举办邻里节", "望京街道")], "numbered columns, source lines"),
+    ("numbered-headlines", "一、麦子店街道开展环境整治\n麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n"
+     "二、望京街道举办邻里节\n望京街道举办第五届邻里节，惠及居民五千余人。\n",
+     [(None, "麦子店街道开展环境整治", None), (None, "望京街道举办邻里节", None)], "numbered headlines"),
+    ("parenthesised-numbered-headlines", "（一）麦子店街道开展环境整治\n麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n"
+     "（二）望京街道举办邻里节\n望京街道举办第五届邻里节，惠及居民五千余人。\n",
+     [(None, "麦子店街道开展环境整治", None), (None, "望京街道举办邻里节", None)], "numbered headlines"),
+    ("sections-with-parenthesised-headlines", "一、工作动态\n（一）麦子店街道开展环境整治\n麦子店街道组织志愿者清理楼道堆物。\n"
+     "（二）望京街道举办邻里节\n望京街道举办第五届邻里节。\n二、志愿服务\n（一）酒仙桥街道开展助老服务\n酒仙桥街道志愿者上门服务。\n",
+     [("工作动态", "麦子店街道开展环境整治", None), ("工作动态", "望京街道举办邻里节", None),
+      ("志愿服务", "酒仙桥街道开展助老服务", None)], "numbered columns, numbered headlines"),
+    ("glued-headline", "麦子店街道开展环境整治活动 近日，麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n"
+     "望京街道举办邻里节活动 日前，望京街道举办第五届邻里节，惠及居民五千余人。\n",
+     [(None, "麦子店街道开展环境整治活动", None), (None, "望京街道举办邻里节活动", None)], "glued headlines, plain headlines"),
+    ("glued-headline-with-source", "【工作动态】\n麦子店街道开展环境整治活动 近日，麦子店街道组织志愿者清理楼道堆物。（麦子店街道）\n"
+     "望京街道举办邻里节活动 3月5日，望京街道举办第五届邻里节。（望京街道）\n",
+     [("工作动态", "麦子店街道开展环境整治活动", "麦子店街道"), ("工作动态", "望京街道举办邻里节活动", "望京街道")],
+     "bracketed columns, glued headlines, source lines"),
+    ("no-structure", "麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。居民纷纷点赞。\n活动还将持续一个月。\n",
+     [(None, "麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨", None)], "one article (no structure recognised)"),
+    ("html-with-inline-styles", '<p style="text-align:center;font-size:16pt"><span style="font-family:黑体">【工作动态】</span></p>'
+     '<p style="line-height:150%"><strong>麦子店街道开展环境整治</strong></p><p style="text-indent:2em">麦子店街道&nbsp;组织志愿者'
+     '清理楼道堆物，共清理杂物2.3吨。</p><p align="right">（麦子店街道）</p>', ONE, "bracketed columns, source lines"),
+    ("entities-in-plain-text", BODY.replace("组织志愿者", "组织&nbsp;志愿者&amp;党员").replace("【工作动态】", "【工作动态】&#12288;"),
+     ONE, "bracketed columns, source lines"),
+    ("document-sharing-chrome", "上传人:张** 文档编号:123 上传时间:2020-10-29 格式:DOC 页数:4 大小:30KB\n返回 下载 相关 举报\n"
+     "第1页 / 共4页\n" + BODY + "亲,该文档总共4页,全部预览完了,如果喜欢就下载吧!\n", ONE, "bracketed columns, source lines"),
+    ("news-site-lines", "当前位置:首页 > 工作动态\n发布时间:2016-03-01 10:00\nhttp://www.example.gov.cn/gzdt/123.html\n" + BODY
+     + "【打印】【关闭】\n", ONE, "bracketed columns, source lines"),
+    ("page-numbers-and-page-markers", BODY.replace("堆物，", "堆物，\n- 2 -\n第2页\n"), ONE,
+     "bracketed columns, source lines"),
+]
+
+
+@pytest.mark.parametrize(("body", "articles", "structure"), [case[1:] for case in BODIES], ids=[case[0] for case in BODIES])
+def test_body_forms(body: str, articles: list[tuple[Any, ...]], structure: str) -> None:
+    bulletin = parse_text(HEADER + body, FILE)
+    assert (bulletin.issue, bulletin.date, bulletin.office) == (5, "2016-03-01", "朝阳区文明办")
+    assert [(a.column, a.headline, a.source) for a in bulletin.articles] == articles
+    assert bulletin.structure == structure
+    for article in bulletin.articles:
+        for leftover in ("&nbsp;", "&amp;", "&#", "<", "上传人", "举报", "发布时间", "http", "- 2 -", "第2页", "打印"):
+            assert leftover not in article.headline + article.body, leftover
+
+
+def test_entities_decoded_in_body() -> None:
+    body = parse_text(HEADER + BODY.replace("组织志愿者", "组织&nbsp;志愿者&amp;党员"), FILE).articles[0].body
+    assert "组织 志愿者&党员" in body
+
+
+@pytest.mark.parametrize("text", ["只有一行没有任何结构的文字", "第5期", "2016年3月1日", "朝阳区文明办",
+                                  "文明创建简报\n第5期\n朝阳区文明办\n2016年3月1日"])
+def test_nothing_is_dropped(text: str) -> None:
+    """Whatever the parser cannot structure is one article, its first line as headline."""
+    bulletin = parse_text(text, FILE)
+    assert len(bulletin.articles) == 1
+    assert bulletin.articles[0].headline == text.split("\n")[0]
+    assert bulletin.structure == "one article (no structure recognised)"
+    assert_no_text_dropped(text, bulletin)
