@@ -19,17 +19,20 @@ CJK = f"[{CJK_CHARS}]"
 # ---------------------------------------------------------------- HTML entities
 
 _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+#: A no-break space whose & was cut off by the text's producer (a line starting `nbsp;&nbsp;`).
+_CUT_NBSP_RE = re.compile(r"(?<![A-Za-z])nbsp;")
 
 
 def decode_entities(text: str) -> str:
     """Decode HTML character references left in plain text (`&nbsp;`, `&amp;`, `&#12288;`).
 
     Only complete references (ending in `;`) are decoded, so `R&D` or `&copy` in prose stay as written.
-    A no-break space becomes a plain space.
+    A no-break space becomes a plain space, also one whose & was cut off (`nbsp;`).
     """
-    if "&" not in text:
+    if "&" not in text and "nbsp;" not in text:
         return text
-    return _ENTITY_RE.sub(lambda m: html.unescape(m.group(0)), text).replace("\xa0", " ")
+    text = _ENTITY_RE.sub(lambda m: html.unescape(m.group(0)), text)
+    return _CUT_NBSP_RE.sub(" ", text).replace("\xa0", " ")
 
 
 # ---------------------------------------------------------------- converter annotations

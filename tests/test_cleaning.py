@@ -26,6 +26,7 @@ from index.cleaning import (
     ("&lt;工作动态&gt;", "<工作动态>"),
     ("R&D 与 AT&T", "R&D 与 AT&T"),
     ("&copy 没有分号", "&copy 没有分号"),
+    ("nbsp;&nbsp;正文", "  正文"),
     ("没有实体的文字", "没有实体的文字"),
 ])
 def test_decode_entities(raw: str, clean: str) -> None:
