@@ -15,10 +15,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-#: Seconds one LibreOffice conversion may take (a first start with a fresh profile takes a few seconds).
-CONVERT_TIMEOUT = float(os.environ.get("BULLETINS_CONVERT_TIMEOUT", "180"))
-#: Seconds Tesseract may take for one page.
-OCR_TIMEOUT = float(os.environ.get("BULLETINS_OCR_TIMEOUT", "120"))
+from index import config
+
 #: Resolution pages are rendered at for OCR: 300 dpi is what Tesseract is trained for.
 OCR_DPI = 300
 OCR_LANGUAGE = "chi_sim"
@@ -46,12 +44,13 @@ def convert_to_docx(path: Path) -> Path:
     shutil.copyfile(path, source)
     command = [program, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless", "--norestore",
                "--nologo", "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(folder / "out"), str(source)]
+    timeout = config.seconds("BULLETINS_CONVERT_TIMEOUT")
     try:
-        subprocess.run(command, capture_output=True, timeout=CONVERT_TIMEOUT, check=False,
+        subprocess.run(command, capture_output=True, timeout=timeout, check=False,
                        env={**os.environ, "HOME": str(folder)})
     except subprocess.TimeoutExpired as error:
         shutil.rmtree(folder, ignore_errors=True)
-        raise ConverterError(f"LibreOffice took longer than {CONVERT_TIMEOUT:.0f} s to convert it") from error
+        raise ConverterError(f"LibreOffice took longer than {timeout:.0f} s to convert it") from error
     converted = folder / "out" / "input.docx"
     if not converted.is_file():
         shutil.rmtree(folder, ignore_errors=True)
@@ -105,11 +104,12 @@ def ocr_image(image: Path) -> str:
     """Chinese text of one page image by Tesseract (`chi_sim`), spaces between Chinese characters removed."""
     from index.cleaning import close_cjk_spacing
 
-    command = ["tesseract", str(image), "stdout", "-l", OCR_LANGUAGE, "--psm", "6"]
+    timeout = config.seconds("BULLETINS_OCR_TIMEOUT")
+    command = ["tesseract", str(image), "stdout", "-l", OCR_LANGUAGE]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=OCR_TIMEOUT, check=False)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as error:
-        raise ConverterError(f"Tesseract took longer than {OCR_TIMEOUT:.0f} s on a page") from error
+        raise ConverterError(f"Tesseract took longer than {timeout:.0f} s on a page") from error
     if result.returncode != 0:
         raise ConverterError(f"Tesseract failed: {result.stderr.strip()[:200]}")
     return close_cjk_spacing(result.stdout)
