@@ -106,7 +106,7 @@ def decode_leniently(data: bytes) -> tuple[str, int] | None:
     A strict decoding is used when there is one, except that UTF-8 with a handful of bad bytes (a file cut in
     the middle of a character) stays UTF-8: other encodings would decode it strictly into mojibake. Otherwise
     every candidate encoding decodes with replacement characters and the one needing the fewest wins,
-    provided the rest looks like text and at most `MAX_REPLACED_SHARE` of it was replaced.
+    provided the rest looks like text and at most `MAX_REPLACED_SHARE` of it (or 3 characters) was replaced.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -132,7 +132,7 @@ def _decode_replacing(data: bytes, encoding: str) -> tuple[str, int] | None:
     except LookupError:
         return None
     replaced = text.count("\ufffd")
-    if replaced > MAX_REPLACED_SHARE * max(len(text), 1) or not looks_like_text(text.replace("\ufffd", "")):
+    if replaced > max(3, MAX_REPLACED_SHARE * len(text)) or not looks_like_text(text.replace("\ufffd", "")):
         return None
     return text, replaced
 
@@ -204,6 +204,8 @@ def _read_legacy_word(path: Path, data: bytes) -> Document:
         raise ReadError(path, f"LibreOffice's conversion could not be read ({error.reason})") from error
     finally:
         converters.remove_converted(converted)
+    if document.text.strip() and not looks_like_text(document.text):
+        raise ReadError(path, "LibreOffice could not convert it: the result is not text (damaged, or not Word)")
     document.notes.append("converted from Word 97-2003 by LibreOffice")
     return document
 
