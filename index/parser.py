@@ -191,7 +191,7 @@ def parse_text(text: str, file: str = "", *, entities: bool = True) -> Bulletin:
     own = _own_district(bulletin.office, bulletin.series)
     bulletin.contents, body = _split_contents(body)
     bulletin.articles, bulletin.columns, bulletin.structure = _parse_articles(body, own)
-    if not bulletin.articles and any(re.search(CJK, line) for line in lines):
+    if not bulletin.articles and any(re.search(r"[^\W_]", line) for line in lines):
         bulletin.articles = [_whole_text_article(lines, own)]
         bulletin.structure = "one article (no structure recognised)"
     return bulletin
