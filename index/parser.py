@@ -425,6 +425,7 @@ def _header_leftovers(lines: list[str]) -> list[str]:
     leftovers = []
     for line in lines:
         rest = DATE_RE.sub(" ", ISSUE_RE.sub(" ", TOTAL_RE.sub(" ", line.lstrip("#").replace("*", ""))))
+        rest = re.sub(r"[（(\[［【〔]\s*[)）\]］】〕]", " ", rest)
         rest = _strip_unbalanced(rest.strip(" \t|·-—_,，"))
         for part in _split_offices(rest):
             part = _clean_office(_despace(part.replace("\ufffd", "")))

@@ -1,6 +1,6 @@
 """Golden test on real bulletins of other offices (tests/fixtures/realworld): labelled fields right, none refused.
 
-Every labelled field counts once: issue, date, office, the article count, and each article's headline and
+Every labelled field counts once: series, issue, total, date, office, the article count, and each article's headline and
 source. Headlines are compared on letters and digits only (the corpus key), so punctuation width does not
 count. The figure is printed (`pytest -s tests/test_realworld.py`).
 """
@@ -30,7 +30,9 @@ def score(entry: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """(field, expected, parsed) for every labelled field of one bulletin."""
     bulletin = parse_file(FIXTURES / entry["file"])
     labels = entry["labels"]
-    fields = [(name, labels[name], getattr(bulletin, name)) for name in ("issue", "date", "office")]
+    fields = [(name, labels[name], getattr(bulletin, name)) for name in ("issue", "total", "date", "office")]
+    if "series" in labels:
+        fields.append(("series", labels["series"], bulletin.series))
     if labels["articles"] is not None:
         fields.append(("articles", len(labels["articles"]), len(bulletin.articles)))
         parsed = bulletin.articles + [None] * len(labels["articles"])
