@@ -97,6 +97,8 @@ SOURCE_LABEL_RE = re.compile(_t(
 ))
 DASH_SOURCE_RE = re.compile(r"^[—–－]{1,2}\s*([^，。；,;—–－]{2,25})$")
 NUMBERED_RE = re.compile(r"^[一二三四五六七八九十]{1,3}\s*、")
+#: A bullet symbol in front of a headline (■ 区文明办召开推进会), not part of it.
+BULLET_RE = re.compile(r"^[■□●○◆◇▲△▶►•※]+\s*")
 #: The numberings that can head articles, outermost first: 一、 （一） 1. / 1、
 NUMBERINGS = [NUMBERED_RE, re.compile(r"^[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）]"),
               re.compile(r"^\d{1,2}\s*[.、．](?!\d)")]
@@ -104,7 +106,8 @@ ANY_NUMBERED_RE = re.compile("|".join(f"(?:{numbering.pattern})" for numbering i
 #: A table of contents at the top of the body (本期要目 then numbered headlines without text).
 CONTENTS_TITLE_RE = re.compile(_t(r"^(?:本期要目|本期导读|本期目录|本期提要|目\s*录|要\s*目)\s*[:：]?$"))
 #: A headline glued to the first sentence of its article by a space (…宣传活动 近日，区文明办…).
-LEAD_WORDS = (r"(?:近日|日前|近期|连日来|今年以来|本报讯|\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日"
+LEAD_WORDS = (r"(?:近日|日前|近期|连日来|今年以来|本报讯|(?:\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日)"
+              r"(?:起|以来|上午|下午|晚上?)?"
               r"|为了?[^，。,]{2,30}|在[^，。,]{2,30}|据[^，。,]{1,12})")
 GLUED_HEADLINE_RE = re.compile(
     rf"^(?P<head>(?:[^\s，。,；;！？!?]|(?<=[A-Za-z0-9、]) (?=\S)){{6,40}})[ \u3000]+"
@@ -153,6 +156,8 @@ RUN_ON_BREAKS = [
     re.compile(rf"\s*(?=(?:{FOOTER_KEY})\s*[:：])"),
     re.compile(_t(r"\s*(?=(?<![^\s。.])(?:报|送|发)\s*[:：])")),
     re.compile(r"\s*(?=-{3,})"),
+    re.compile(r"(?<=[。！？!?”])\s*(?=[一二三四五六七八九十]{1,3}、)"),
+    re.compile(r"(?<=[。！？!?”])\s*(?=[（(][一二三四五六七八九十]{1,3}[)）])"),
 ]
 
 RUN_ON_SOURCE_RE = re.compile(r"\s*[（(]([^（）()\n，。]{2,30})[)）]\s*")
@@ -785,7 +790,7 @@ def _build_article(draft: _Draft, width: int | None = None, district: str | None
     headline, paragraphs = _split_headline(draft.paragraphs, width)
     body = "\n".join(unify_punctuation(p) for p in _repair_breaks([p.replace("**", "") for p in paragraphs]))
     headline = unify_punctuation(re.sub(r"\s+", " ", headline)).strip().rstrip("。.")
-    headline = ANY_NUMBERED_RE.sub("", headline, count=1).strip() or headline
+    headline = ANY_NUMBERED_RE.sub("", BULLET_RE.sub("", headline), count=1).strip() or headline
     return Article(column=draft.column, headline=headline, body=body, source=draft.source,
                    district=_article_district(draft.source, headline, district))
 

@@ -135,3 +135,33 @@ def test_nothing_is_dropped(text: str) -> None:
     assert bulletin.articles[0].headline == text.split("\n")[0]
     assert bulletin.structure == "one article (no structure recognised)"
     assert_no_text_dropped(text, bulletin)
+
+
+# (id, whole bulletin, expected (series, issue, total, office, date), expected (column, headline, source) list)
+WHOLE: list[tuple[str, str, tuple[Any, ...], list[tuple[Any, ...]]]] = [
+    ("news-site-copy", "首页 > 工作动态 > 简报\n泗县创文简报（第12期）\n发布时间：2019-05-10 来源：县文明办 浏览次数：320\n"
+     "泗县创建全国文明城市工作指挥部办公室  2019年5月8日\n【创文动态】\n县城管局开展占道经营整治\n"
+     "近日，县城管局组织执法人员对城区主次干道占道经营行为开展集中整治，共清理流动摊点120余处。\n（县城管局）\n"
+     "【志愿服务】\n县团委开展学雷锋志愿服务活动 3月5日，县团委组织青年志愿者走上街头开展志愿服务。\n",
+     ("泗县创文简报", 12, None, "泗县创建全国文明城市工作指挥部办公室", "2019-05-08"),
+     [("创文动态", "县城管局开展占道经营整治", "县城管局"), ("志愿服务", "县团委开展学雷锋志愿服务活动", None)]),
+    ("letter-spaced-title-two-offices-and-date-one-line", "简    报\n第 3 期\n中共泗县县委宣传部          泗县文明办          "
+     "2016年3月1日\n一、工作动态\n（一）县城管局开展占道经营整治\n近日，县城管局组织执法人员开展集中整治。\n"
+     "（二）县团委开展志愿服务\n县团委组织青年志愿者走上街头。\n",
+     ("简报", 3, None, "中共泗县县委宣传部、泗县文明办", "2016-03-01"),
+     [("工作动态", "县城管局开展占道经营整治", None), ("工作动态", "县团委开展志愿服务", None)]),
+    ("run-together-numbered-and-glued", "垃圾分类工作简报 第4期 XX街道办事处 2020年6月1日 一、社区开展垃圾分类宣传 近日，各社区开展"
+     "垃圾分类宣传活动，发放宣传资料2000份。 二、垃圾分类督导员上岗 6月1日起，督导员在各投放点开展督导。",
+     ("垃圾分类工作简报", 4, None, "XX街道办事处", "2020-06-01"),
+     [(None, "社区开展垃圾分类宣传", None), (None, "垃圾分类督导员上岗", None)]),
+    ("total-first-and-bullet-headline", "（总第56期）\n文明通讯\n2016年第3期\n区文明办编\n2016年3月1日\n■ 区文明办召开创城推进会\n"
+     "3月1日，区文明办召开创城推进会，部署全年重点工作。\n",
+     ("文明通讯", 3, 56, "区文明办", "2016-03-01"), [(None, "区文明办召开创城推进会", None)]),
+]
+
+
+@pytest.mark.parametrize(("text", "header", "articles"), [case[1:] for case in WHOLE], ids=[case[0] for case in WHOLE])
+def test_whole_bulletins(text: str, header: tuple[Any, ...], articles: list[tuple[Any, ...]]) -> None:
+    bulletin = parse_text(text, FILE)
+    assert (bulletin.series, bulletin.issue, bulletin.total, bulletin.office, bulletin.date) == header
+    assert [(a.column, a.headline, a.source) for a in bulletin.articles] == articles
