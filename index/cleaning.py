@@ -45,12 +45,19 @@ _TONE_RE = re.compile(f"[{_TONE_MARKS}]|[a-z][1-5]$")
 _CUT_ANNOTATION_RE = re.compile(rf"(?<={CJK})[(（]\s*[a-zA-Z{_TONE_MARKS}]{{1,6}}$")
 
 
-def strip_pinyin_annotations(text: str) -> str:
-    """Remove the pinyin a converter wrote after every character: 文(wén)明(míng)簡(jiǎn)報(bào) → 文明簡報.
+_BOPOMOFO_RE = re.compile(rf"(?<={CJK})[(（][\u3105-\u312f\u31a0-\u31bfˊˇˋ˙]{{1,6}}[)）]")
 
-    An annotation with a tone mark (or tone digit) always goes; one without (的(de)) only in a text that has
-    at least three toned ones, so ordinary brackets such as 总值(GDP) or 编号(a) are kept.
+
+def strip_pinyin_annotations(text: str) -> str:
+    """Remove the reading a converter wrote after every character: 文(wén)明(míng)簡(jiǎn)報(bào) → 文明簡報,
+    also in bopomofo (文(ㄨㄣˊ)).
+
+    A pinyin annotation with a tone mark (or tone digit) always goes; one without (的(de)) only in a text that
+    has at least three toned ones, so ordinary brackets such as 总值(GDP) or 编号(a) are kept; bopomofo ones
+    only where there are three or more.
     """
+    if len(_BOPOMOFO_RE.findall(text)) >= 3:
+        text = _BOPOMOFO_RE.sub("", text)
     matches = list(_ANNOTATION_RE.finditer(text))
     toned = sum(1 for match in matches if _TONE_RE.search(match.group(1)))
     if not toned:

@@ -38,10 +38,11 @@ _CHINESE_FAMILY = {
     "utf_32": "utf-32", "utf_32_le": "utf-32-le", "utf_32_be": "utf-32-be",
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
-_PLAUSIBLE = re.compile(rf"[{CJK_CHARS}\u3000-\u303f\uff00-\uffef“”‘’…—·\s\w!-~]")
+#: CJK, CJK and full-width punctuation, bopomofo (注音 of converted Taiwanese text), quotes, letters, ASCII.
+_PLAUSIBLE = re.compile(rf"[{CJK_CHARS}\u3000-\u303f\u3100-\u312f\u31a0-\u31bf\uff00-\uffef“”‘’…—·\s\w!-~]")
 _PRIVATE_OR_RARE = re.compile(r"[\ue000-\uf8ff\u0080-\u02ff\u0370-\u1fff]")
 #: Characters of that range that real Chinese text uses: tone-marked pinyin and a few typographic symbols.
-_COMMON_IN_CHINESE = frozenset("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüÜńňǹḿ·×÷°±§µ²³¹«»")
+_COMMON_IN_CHINESE = frozenset("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüÜńňǹḿˊˇˋ˙·×÷°±§µ²³¹«»")
 
 
 @dataclass

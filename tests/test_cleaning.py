@@ -44,6 +44,8 @@ def test_decode_entities(raw: str, clean: str) -> None:
     ("附件(a)和附件(b)", "附件(a)和附件(b)"),
     ("一个(de)字", "一个(de)字"),
     ("没有注音的文字", "没有注音的文字"),
+    ("文(ㄨㄣˊ)明(ㄇㄧㄥˊ)簡(ㄐㄧㄢˇ)報(ㄅㄠˋ)", "文明簡報"),
+    ("注音符号（ㄅㄆㄇ）", "注音符号（ㄅㄆㄇ）"),
 ])
 def test_strip_pinyin_annotations(raw: str, clean: str) -> None:
     assert strip_pinyin_annotations(raw) == clean

@@ -143,6 +143,8 @@ PINYIN = "文明（wénmíng）城市创建简报，第三期：lǜsè shēnghu�
     # tone-marked pinyin is text, not a wrong decoding
     (PINYIN.encode("utf-8"), PINYIN, 0),
     (PINYIN.encode("gb18030"), PINYIN, 0),
+    # bopomofo annotations (注音) are text too
+    (("文(ㄨㄣˊ)明(ㄇㄧㄥˊ)簡(ㄐㄧㄢˇ)報(ㄅㄠˋ)\n" * 3).encode("utf-8"), "文(ㄨㄣˊ)明(ㄇㄧㄥˊ)簡(ㄐㄧㄢˇ)報(ㄅㄠˋ)\n" * 3, 0),
     # GBK text with two bytes that are not GBK
     ((TEXT * 5).encode("gbk") + b"\xff\xff" + TEXT.encode("gbk"), None, 2),
 ])
@@ -154,7 +156,7 @@ def test_damaged_text_is_decoded_with_a_count(tmp_path: Path, data: bytes, text:
     assert document.text.count("\ufffd") == replaced
     if text is not None:
         assert document.text == text
-    assert document.text == PINYIN or "首都精神文明建设情况简报" in document.text and "石景山区开展" in document.text
+    assert text is not None or "首都精神文明建设情况简报" in document.text and "石景山区开展" in document.text
     assert document.notes == [f"{replaced} undecodable character(s) replaced by U+FFFD"] if replaced else not document.notes
 
 
