@@ -274,3 +274,44 @@ def test_scanned_pdf_without_tesseract_says_what_to_install(tmp_path: Path, monk
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     with pytest.raises(ReadError, match="scanned PDF: install tesseract-ocr-chi-sim to read it"):
         read_text(path)
+
+
+def test_doc_that_is_really_rtf(tmp_path: Path, libreoffice: str) -> None:
+    """Many sites serve RTF (or HTML) under a .doc name: LibreOffice reads those too."""
+    path = tmp_path / "bulletin.doc"
+    escaped = "".join(f"\\u{ord(char)}?" for char in "文明创建工作简报")
+    path.write_text("{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 SimSun;}}\\f0 " + escaped + "\\par 2016\\par}", encoding="ascii")
+    assert read_text(path).split() == ["文明创建工作简报", "2016"]
+
+
+def mixed_pdf(tmp_path: Path, font: Path) -> Path:
+    """A PDF whose first page has a text layer and whose second is a scan."""
+    from pypdf import PdfWriter
+
+    text_page, scan_page = tmp_path / "text.pdf", tmp_path / "scan.pdf"
+    write_pdf(text_page, [["首都精神文明建设情况简报", "第 38 期"]])
+    write_scan(scan_page, font, ["学院路街道开展环境整治"])
+    writer = PdfWriter()
+    for part in (text_page, scan_page):
+        writer.append(str(part))
+    target = tmp_path / "mixed.pdf"
+    with target.open("wb") as handle:
+        writer.write(handle)
+    return target
+
+
+def test_only_pages_without_text_are_read_by_ocr(tmp_path: Path, tesseract: None, cjk_font: Path) -> None:
+    document = read_document(mixed_pdf(tmp_path, cjk_font))
+    first, second = document.text.split("\n\n", 1)
+    assert first == "首都精神文明建设情况简报\n第 38 期"
+    assert "学院路街道开展环境整治" in second.replace(" ", "")
+    assert document.notes == ["1 scanned page(s) read by OCR (Tesseract chi_sim)"]
+
+
+def test_scanned_pages_without_tesseract_are_noted(tmp_path: Path, cjk_font: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    path = mixed_pdf(tmp_path, cjk_font)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    document = read_document(path)
+    assert document.text == "首都精神文明建设情况简报\n第 38 期"
+    assert document.notes == ["1 scanned page(s) not read: install tesseract-ocr-chi-sim"]
