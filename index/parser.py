@@ -96,6 +96,8 @@ SOURCE_LABEL_RE = re.compile(_t(
     r"^[（(【\[]?\s*(?:供稿单位|供稿|稿件来源|信息来源|来源|报送单位)\s*[:：]\s*([^（）()【】\[\]，。；,;]{2,30}?)\s*[)）】\]]?$"
 ))
 DASH_SOURCE_RE = re.compile(r"^[—–－]{1,2}\s*([^，。；,;—–－]{2,25})$")
+#: A source written with its verb after the name: （朝阳区文明办供稿）, （XX街道 报送）.
+SUPPLIED_BY_RE = re.compile(_t(r"^(.{2,25}?)\s*(?:供稿|报送|提供|撰稿|来稿)$"))
 NUMBERED_RE = re.compile(r"^[一二三四五六七八九十]{1,3}\s*、")
 #: A bullet symbol in front of a headline (■ 区文明办召开推进会), not part of it.
 BULLET_RE = re.compile(r"^[■□●○◆◇▲△▶►•※]+\s*")
@@ -360,6 +362,9 @@ def _source_name(line: str) -> str | None:
             text = match.group(1).strip()
             if pattern is SOURCE_LABEL_RE or _is_org(text):
                 return text
+            supplied = SUPPLIED_BY_RE.match(text)
+            if pattern is PAREN_LINE_RE and supplied and _is_org(supplied.group(1)):
+                return supplied.group(1)
             return None
     return None
 

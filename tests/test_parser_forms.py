@@ -70,6 +70,9 @@ SECOND = "望京街道举办邻里节\n望京街道举办第五届邻里节，�
 # (id, body, expected (column, headline, source) list, expected structure)
 BODIES: list[tuple[str, str, list[tuple[Any, ...]], str]] = [
     ("hexagonal-column", BODY.replace("【工作动态】", "〔工作动态〕"), ONE, "bracketed columns, source lines"),
+    ("source-with-verb-after", BODY.replace("（麦子店街道）", "（麦子店街道供稿）"), ONE, "bracketed columns, source lines"),
+    ("source-with-spaced-verb-after", BODY.replace("（麦子店街道）", "（麦子店街道 报送）"), ONE,
+     "bracketed columns, source lines"),
     ("white-lenticular-column", BODY.replace("【工作动态】", "〖工作动态〗"), ONE, "bracketed columns, source lines"),
     ("full-width-square-column", BODY.replace("【工作动态】", "［工作动态］"), ONE, "bracketed columns, source lines"),
     ("angle-column", BODY.replace("【工作动态】", "〈工作动态〉"), ONE, "bracketed columns, source lines"),
