@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from index import config
+from index.cleaning import close_cjk_spacing
 
 #: Resolution pages are rendered at for OCR: 300 dpi is what Tesseract is trained for.
 OCR_DPI = 300
@@ -101,13 +102,18 @@ def _render_pages(path: Path, pages: list[int], folder: Path) -> Iterator[Path]:
 
 
 def ocr_image(image: Path) -> str:
-    """Chinese text of one page image by Tesseract (`chi_sim`), spaces between Chinese characters removed."""
-    from index.cleaning import close_cjk_spacing
+    """Chinese text of one page image by Tesseract (`chi_sim`), spaces between Chinese characters removed.
 
+    Tesseract runs single-threaded: a build already runs one worker process per core.
+    """
+    program = shutil.which("tesseract")
+    if program is None:
+        raise ConverterError("scanned PDF: install tesseract-ocr-chi-sim to read it")
     timeout = config.seconds("BULLETINS_OCR_TIMEOUT")
-    command = ["tesseract", str(image), "stdout", "-l", OCR_LANGUAGE]
+    command = [program, str(image), "stdout", "-l", OCR_LANGUAGE]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
+                                env={**os.environ, "OMP_THREAD_LIMIT": "1"})
     except subprocess.TimeoutExpired as error:
         raise ConverterError(f"Tesseract took longer than {timeout:.0f} s on a page") from error
     if result.returncode != 0:
