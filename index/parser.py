@@ -99,6 +99,8 @@ DASH_SOURCE_RE = re.compile(r"^[—–－]{1,2}\s*([^，。；,;—–－]{2,25}
 #: A source written with its verb after the name: （朝阳区文明办供稿）, （XX街道 报送）.
 SUPPLIED_BY_RE = re.compile(_t(r"^(.{2,25}?)\s*(?:供稿|报送|提供|撰稿|来稿)$"))
 NUMBERED_RE = re.compile(r"^[一二三四五六七八九十]{1,3}\s*、")
+#: An editor's note opening the body (编者按：…, 【编者按】…).
+EDITOR_NOTE_RE = re.compile(_t(r"^[【〔\[]?\s*(?:编者按|编者的话|编者)\s*[】〕\]]?\s*[:：]?"))
 #: A bullet symbol in front of a headline (■ 区文明办召开推进会), not part of it.
 BULLET_RE = re.compile(r"^[■□●○◆◇▲△▶►•※]+\s*")
 #: The numberings that can head articles, outermost first: 一、 （一） 1. / 1、
@@ -121,9 +123,9 @@ LEAD_BOLD_RE = re.compile(r"^\*\*(.+?)\*\*(.*)$")
 SUBHEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．])")
 
 # Footer patterns.
-FOOTER_FIELDS = {"责编": "editor", "责任编辑": "editor", "编辑": "editor", "核稿": "reviewer", "审核": "reviewer",
-                 "签发": "reviewer", "电话": "phone", "联系电话": "phone", "传真": "fax", "邮箱": "email",
-                 "电子邮箱": "email", "联系人": "contact"}
+FOOTER_FIELDS = {"责编": "editor", "责任编辑": "editor", "编辑": "editor", "本期编辑": "editor", "本期责编": "editor",
+                 "核稿": "reviewer", "审核": "reviewer", "签发": "reviewer", "电话": "phone", "联系电话": "phone",
+                 "传真": "fax", "邮箱": "email", "电子邮箱": "email", "联系人": "contact", "校对": "proofreader"}
 FOOTER_KEY = _t("|".join(sorted(FOOTER_FIELDS, key=len, reverse=True)))
 FOOTER_LINE_RE = re.compile(rf"^(?:{FOOTER_KEY})\s*[:：]")
 FOOTER_FIELD_RE = re.compile(rf"({FOOTER_KEY})\s*[:：]\s*(.*?)\s*(?=(?:{FOOTER_KEY})\s*[:：]|$)")
@@ -197,11 +199,28 @@ def parse_text(text: str, file: str = "", *, entities: bool = True) -> Bulletin:
     _parse_footer(footer, bulletin)
     own = _own_district(bulletin.office, bulletin.series)
     bulletin.contents, body = _split_contents(body)
+    note, body = _split_editor_note(body)
     bulletin.articles, bulletin.columns, bulletin.structure = _parse_articles(body, own)
+    if note and bulletin.articles:
+        first = bulletin.articles[0]
+        first.body = "\n".join(filter(None, ["\n".join(unify_punctuation(line) for line in note), first.body]))
+    elif note:
+        bulletin.articles = [_whole_text_article(note, own)]
     if not bulletin.articles and any(re.search(r"[^\W_]", line) for line in lines):
         bulletin.articles = [_whole_text_article(lines, own)]
         bulletin.structure = "one article (no structure recognised)"
     return bulletin
+
+
+def _split_editor_note(lines: list[str]) -> tuple[list[str], list[str]]:
+    """An editor's note (编者按：…) before the first article, and the lines after it: the note belongs to the
+    article it introduces (it goes to the start of its body), it is not an article of its own."""
+    if not lines or not EDITOR_NOTE_RE.match(lines[0]):
+        return [], lines
+    end = 1
+    while end < len(lines) and not re.search(r"[。！？!?”]$", lines[end - 1]):
+        end += 1
+    return lines[:end], lines[end:]
 
 
 def _whole_text_article(lines: list[str], district: str | None) -> Article:

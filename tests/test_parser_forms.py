@@ -157,6 +157,10 @@ WHOLE: list[tuple[str, str, tuple[Any, ...], list[tuple[Any, ...]]]] = [
      "垃圾分类宣传活动，发放宣传资料2000份。 二、垃圾分类督导员上岗 6月1日起，督导员在各投放点开展督导。",
      ("垃圾分类工作简报", 4, None, "XX街道办事处", "2020-06-01"),
      [(None, "社区开展垃圾分类宣传", None), (None, "垃圾分类督导员上岗", None)]),
+    ("editor-note-and-footer-words", "文明创建简报\n第5期\n朝阳区文明办\n2016年3月1日\n编者按：垃圾分类是新时尚，现将麦子店街道"
+     "的做法刊发，供各单位学习借鉴。\n麦子店街道开展垃圾分类宣传\n近日，麦子店街道组织志愿者入户宣传，共发放资料3000份。\n"
+     "本期编辑：张明　校对：李华\n",
+     ("文明创建简报", 5, None, "朝阳区文明办", "2016-03-01"), [(None, "麦子店街道开展垃圾分类宣传", None)]),
     ("total-first-and-bullet-headline", "（总第56期）\n文明通讯\n2016年第3期\n区文明办编\n2016年3月1日\n■ 区文明办召开创城推进会\n"
      "3月1日，区文明办召开创城推进会，部署全年重点工作。\n",
      ("文明通讯", 3, 56, "区文明办", "2016-03-01"), [(None, "区文明办召开创城推进会", None)]),
@@ -168,3 +172,11 @@ def test_whole_bulletins(text: str, header: tuple[Any, ...], articles: list[tupl
     bulletin = parse_text(text, FILE)
     assert (bulletin.series, bulletin.issue, bulletin.total, bulletin.office, bulletin.date) == header
     assert [(a.column, a.headline, a.source) for a in bulletin.articles] == articles
+    assert all("校对" not in a.body and "张明" not in a.body for a in bulletin.articles)
+
+
+def test_editor_note_opens_the_first_article() -> None:
+    text = WHOLE[-2][1]
+    bulletin = parse_text(text, FILE)
+    assert bulletin.articles[0].body.startswith("编者按：垃圾分类是新时尚")
+    assert bulletin.editor == "张明"
