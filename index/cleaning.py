@@ -209,6 +209,22 @@ def close_cjk_spacing(text: str) -> str:
     return _CJK_SPACING_RE.sub("", text)
 
 
+_LETTER_SPACE_RE = re.compile(f"(?<=[{CJK_CHARS}])[ \u3000](?=[{CJK_CHARS}])")
+_CJK_RE = re.compile(CJK)
+
+
+def close_letter_spacing(text: str) -> str:
+    """Close up a text whose Chinese characters are all spaced apart (文 明 创 建 简 报, from some PDFs).
+
+    Only when at least a third of the characters are followed by a single space and another character: in
+    ordinary text a space between two Chinese words is rare and meaningful (a headline's two halves).
+    """
+    spaced = len(_LETTER_SPACE_RE.findall(text))
+    if spaced < 10 or spaced < len(_CJK_RE.findall(text)) / 3:
+        return text
+    return close_cjk_spacing(text)
+
+
 # ---------------------------------------------------------------- the whole stage
 
 
@@ -218,6 +234,6 @@ def clean_text(text: str, *, entities: bool = True) -> str:
     if entities:
         text = decode_entities(text)
     text = strip_pinyin_annotations(text)
-    text = drop_page_furniture(text)
+    text = close_letter_spacing(drop_page_furniture(text))
     text = undouble_bold_text(join_spaced_digits(text))
     return unify_digit_width(text)

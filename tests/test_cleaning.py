@@ -7,6 +7,7 @@ import pytest
 from index.cleaning import (
     clean_text,
     close_cjk_spacing,
+    close_letter_spacing,
     decode_entities,
     drop_page_furniture,
     is_furniture,
@@ -150,6 +151,18 @@ def test_undouble_bold_text(raw: str, clean: str) -> None:
 ])
 def test_close_cjk_spacing(raw: str, clean: str) -> None:
     assert close_cjk_spacing(raw) == clean
+
+
+SPACED = "文 明 创 建 简 报\n第 5 期\n近 日 ， 区 文 明 办 组 织 志 愿 者 开 展 垃 圾 分 类 宣 传 。"
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    (SPACED, "文明创建简报\n第 5 期\n近日，区文明办组织志愿者开展垃圾分类宣传。"),
+    ("共护一江水 万里长江焕发新活力\n近日，区文明办组织志愿者开展垃圾分类宣传。", None),
+    ("文 明 创 建", None),
+])
+def test_close_letter_spacing(raw: str, clean: str | None) -> None:
+    assert close_letter_spacing(raw) == (raw if clean is None else clean)
 
 
 def test_clean_text_leaves_clean_text_alone() -> None:
