@@ -143,7 +143,7 @@ HTML_BREAK_RE = re.compile(
     r"<\s*(?:br\s*/?|/?\s*(?:p|div|h\d|li|tr|table|section|article)(?:\s[^<>]*)?)>", re.I
 )
 HTML_BOLD_RE = re.compile(r"<\s*/?\s*(?:b|strong)(?:\s[^<>]*)?>", re.I)
-HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>\n]{0,300}>|<!--.*?-->", re.S)
+HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,300}>|<!--.*?-->", re.S)
 
 # Header noise and the verbs or labels around an issuing office (编, 主办, 编印单位：).
 HEADER_NOISE_RE = re.compile(_t(r"^(?:内部(?:资料|刊物|材料|参阅)|注意保存|[★☆]+|秘密|机密|绝密)(?:\s*(?:注意保存|[★☆]+))*$"))

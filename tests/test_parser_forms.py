@@ -102,6 +102,10 @@ BODIES: list[tuple[str, str, list[tuple[Any, ...]], str]] = [
     ("html-with-inline-styles", '<p style="text-align:center;font-size:16pt"><span style="font-family:黑体">【工作动态】</span></p>'
      '<p style="line-height:150%"><strong>麦子店街道开展环境整治</strong></p><p style="text-indent:2em">麦子店街道&nbsp;组织志愿者'
      '清理楼道堆物，共清理杂物2.3吨。</p><p align="right">（麦子店街道）</p>', ONE, "bracketed columns, source lines"),
+    ("word-html-tags-over-lines", '<p class=MsoNormal style="text-align:center;\nline-height:150%"><span lang=EN-US\n'
+     'style="font-size:16.0pt">【工作动态】<o:p></o:p></span></p>\n<p class=MsoNormal><b><span style="font-family:\n黑体">'
+     '麦子店街道开展环境整治</span></b></p>\n<p class=MsoNormal>麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。</p>\n'
+     '<p class=MsoNormal align=right>（麦子店街道）</p>', ONE, "bracketed columns, source lines"),
     ("entities-in-plain-text", BODY.replace("组织志愿者", "组织&nbsp;志愿者&amp;党员").replace("【工作动态】", "【工作动态】&#12288;"),
      ONE, "bracketed columns, source lines"),
     ("document-sharing-chrome", "上传人:张** 文档编号:123 上传时间:2020-10-29 格式:DOC 页数:4 大小:30KB\n返回 下载 相关 举报\n"
