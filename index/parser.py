@@ -147,7 +147,7 @@ HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,300}>|<!--.*?-->", re.S)
 
 # Header noise and the verbs or labels around an issuing office (编, 主办, 编印单位：).
 HEADER_NOISE_RE = re.compile(_t(r"^(?:内部(?:资料|刊物|材料|参阅)|注意保存|[★☆]+|秘密|机密|绝密)(?:\s*(?:注意保存|[★☆]+))*$"))
-OFFICE_LABEL_RE = re.compile(_t(r"^(?:主办单位|编印单位|主办|编印|编发|印发|承办)\s*[:：]\s*"))
+OFFICE_LABEL_RE = re.compile(_t(r"^(?:主办单位|编印单位|编辑单位|主办|编印|编发|编辑|印发|承办)\s*[:：]\s*"))
 OFFICE_VERB_RE = re.compile(_t(r"\s*(?:联合)?(?:编印|编发|主办|印发|编)$"))
 
 # Where a bulletin run together on one line is split back into lines.

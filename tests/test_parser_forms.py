@@ -39,6 +39,8 @@ HEADERS: list[tuple[str, str, dict[str, Any]]] = [
     ("special-issue-line", "文明创建简报\n专刊第2期\n朝阳区文明办\n2016年3月1日\n", {"issue": 2, "issue_label": "专刊第2期"}),
     ("office-and-date-one-line", "文明创建简报\n第5期\n朝阳区精神文明建设委员会办公室编印 2016年3月1日\n",
      {"office": "朝阳区精神文明建设委员会办公室", "date": "2016-03-01"}),
+    ("office-with-editing-label", "文明创建简报\n第5期\n编辑单位：朝阳区精神文明建设委员会办公室\n2016年3月1日\n",
+     {"office": "朝阳区精神文明建设委员会办公室"}),
     ("two-offices-one-line", "文明创建简报\n第5期\n中共朝阳区委宣传部  朝阳区文明办  联合编印\n2016年3月1日\n",
      {"office": "中共朝阳区委宣传部、朝阳区文明办", "date": "2016-03-01"}),
     ("two-offices-two-lines", "文明创建简报\n第5期\n中共朝阳区委宣传部\n朝阳区文明办\n2016年3月1日\n",
