@@ -139,8 +139,14 @@ def _decode_replacing(data: bytes, encoding: str) -> tuple[str, int] | None:
 
 
 def _candidate_encodings(data: bytes) -> list[str]:
-    """Encodings to try, most likely first, each once."""
-    return list(dict.fromkeys(("utf-8", *_guess_encodings(data), *_FALLBACK_ENCODINGS)))
+    """Encodings to try, most likely first, each once.
+
+    UTF-16/32 only when the bytes hold a NUL: every line break or digit of such text has one, while GBK bytes
+    never do, and GBK with a bad byte must not come out as UTF-16 mojibake.
+    """
+    candidates = dict.fromkeys(("utf-8", *_guess_encodings(data), *_FALLBACK_ENCODINGS))
+    return [encoding for encoding in candidates if b"\x00" in data or not encoding.startswith("utf-16")
+            and not encoding.startswith("utf-32")]
 
 
 def _guess_encodings(data: bytes) -> list[str]:

@@ -160,6 +160,21 @@ def test_damaged_text_is_decoded_with_a_count(tmp_path: Path, data: bytes, text:
     assert document.notes == [f"{replaced} undecodable character(s) replaced by U+FFFD"] if replaced else not document.notes
 
 
+GBK_TEXT = "延庆区民政局（区委社会工委）全系统、多方位、深层次助力创城。\n第 38 期\n"
+
+
+@pytest.mark.parametrize(("data", "replaced"), [
+    (GBK_TEXT.encode("gbk") * 3 + b"\xff" + GBK_TEXT.encode("gbk"), 1),
+    (GBK_TEXT.encode("gbk") * 3 + b"\x80" + GBK_TEXT.encode("gbk"), 1),
+    (GBK_TEXT.encode("gbk") * 4 + "城".encode("gbk")[:1], 1),
+])
+def test_gbk_with_bad_bytes_is_never_mojibake(tmp_path: Path, data: bytes, replaced: int) -> None:
+    path = tmp_path / "gbk.txt"
+    path.write_bytes(data)
+    document = read_document(path)
+    assert document.text.replace("\ufffd", "") == GBK_TEXT * 4 and document.replaced == replaced
+
+
 def test_mostly_undecodable_text_is_still_binary(tmp_path: Path) -> None:
     path = tmp_path / "noise.txt"
     path.write_bytes(TEXT.encode("utf-8") + os.urandom(600))
