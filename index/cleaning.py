@@ -145,6 +145,16 @@ def _join_preview_chunks(lines: list[str]) -> list[str]:
     return lines[:first] + [body]
 
 
+_INLINE_PAGE_MARKER_RE = re.compile(r"[ \t\u3000]*(?:第\s*\d{1,3}\s*页\s*[/／]?\s*共\s*\d{1,3}\s*页"
+                                    r"|共\s*\d{1,3}\s*页\s*[/／]?\s*第\s*\d{1,3}\s*页)[ \t\u3000]*")
+
+
+def drop_inline_page_markers(text: str) -> str:
+    """Remove page markers run into the text (…知识。第2页 共4页 居民…): `第N页 共M页` without a comma between
+    never occurs in prose (共4页，第2页有插图 does, and stays)."""
+    return _INLINE_PAGE_MARKER_RE.sub(" ", text) if "页" in text else text
+
+
 # ---------------------------------------------------------------- digits
 
 _SPACED_DIGITS_RE = re.compile(r"(?<![\d.])\d(?:[ \u3000]\d)+(?![\d.])(?=\s*[年月日号期页])")
@@ -234,6 +244,6 @@ def clean_text(text: str, *, entities: bool = True) -> str:
     if entities:
         text = decode_entities(text)
     text = strip_pinyin_annotations(text)
-    text = close_letter_spacing(drop_page_furniture(text))
+    text = close_letter_spacing(drop_inline_page_markers(drop_page_furniture(text)))
     text = undouble_bold_text(join_spaced_digits(text))
     return unify_digit_width(text)

@@ -9,6 +9,7 @@ from index.cleaning import (
     close_cjk_spacing,
     close_letter_spacing,
     decode_entities,
+    drop_inline_page_markers,
     drop_page_furniture,
     is_furniture,
     join_spaced_digits,
@@ -95,6 +96,17 @@ def test_furniture_lines(line: str) -> None:
 ])
 def test_bulletin_lines_are_not_furniture(line: str) -> None:
     assert not is_furniture(line)
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("宣传垃圾分类知识。第2页 共4页 居民参与热情高涨。", "宣传垃圾分类知识。 居民参与热情高涨。"),
+    ("宣传垃圾分类知识。 第 2 页 / 共 4 页居民参与", "宣传垃圾分类知识。 居民参与"),
+    ("共4页第2页", " "),
+    ("全书共4页，第2页有插图", "全书共4页，第2页有插图"),
+    ("第2页", "第2页"),
+])
+def test_drop_inline_page_markers(raw: str, clean: str) -> None:
+    assert drop_inline_page_markers(raw) == clean
 
 
 def test_document_sharing_page_is_unwrapped() -> None:
