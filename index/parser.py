@@ -99,6 +99,8 @@ DASH_SOURCE_RE = re.compile(r"^[—–－]{1,2}\s*([^，。；,;—–－]{2,25}
 #: A source written with its verb after the name: （朝阳区文明办供稿）, （XX街道 报送）.
 SUPPLIED_BY_RE = re.compile(_t(r"^(.{2,25}?)\s*(?:供稿|报送|提供|撰稿|来稿)$"))
 NUMBERED_RE = re.compile(r"^[一二三四五六七八九十]{1,3}\s*、")
+#: The name of a bulletin, not of an office (…简报, …动态, …通讯): ends like a series title.
+SERIES_NAME_RE = re.compile(_t(r"(?:简报|简讯|快报|专报|周报|通讯|动态|专刊|增刊|特刊|信息|参阅|周刊|月刊)$"))
 #: An editor's note opening the body (编者按：…, 【编者按】…).
 EDITOR_NOTE_RE = re.compile(_t(r"^[【〔\[]?\s*(?:编者按|编者的话|编者)\s*[】〕\]]?\s*[:：]?"))
 #: A bullet symbol in front of a headline (■ 区文明办召开推进会), not part of it.
@@ -509,12 +511,14 @@ def _parse_header(lines: list[str], bulletin: Bulletin, file: str) -> None:
     if leftovers:
         bulletin.series = leftovers[0]
     if len(leftovers) >= 2:
-        bulletin.office = _offices(leftovers[1:])
+        bulletin.office = _offices(leftovers[1:], leftovers[0])
 
 
-def _offices(names: list[str]) -> str:
+def _offices(names: list[str], series: str) -> str:
     """The issuing office from the header lines after the title: several offices joined by 、, a name broken
-    over two lines (中国地质大学(武汉) / 发展研究中心) joined again, otherwise the last line."""
+    over two lines (中国地质大学(武汉) / 发展研究中心) joined again, otherwise the last line. The title printed
+    twice (a web page's heading above the bulletin's own) is not an office."""
+    names = [name for name in names if name != series and not SERIES_NAME_RE.search(name)] or names
     offices: list[str] = []
     for name in names:
         if offices and not ORG_SUFFIX_RE.search(offices[-1]) and ORG_SUFFIX_RE.search(name):

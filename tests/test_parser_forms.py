@@ -167,6 +167,10 @@ WHOLE: list[tuple[str, str, tuple[Any, ...], list[tuple[Any, ...]]]] = [
      "的做法刊发，供各单位学习借鉴。\n麦子店街道开展垃圾分类宣传\n近日，麦子店街道组织志愿者入户宣传，共发放资料3000份。\n"
      "本期编辑：张明　校对：李华\n",
      ("文明创建简报", 5, None, "朝阳区文明办", "2016-03-01"), [(None, "麦子店街道开展垃圾分类宣传", None)]),
+    ("web-page-heading-above-the-bulletin", "当前位置：首页 > 工作动态 > 工作简报\n泗县创文简报（第3期）\n发布时间：2016-03-01 "
+     "来源：县文明办\n泗县创文简报\n第3期\n泗县创文办  2016年3月1日\n【创文动态】\n县城管局开展占道经营整治\n"
+     "近日，县城管局组织执法人员对城区主次干道占道经营行为开展集中整治。\n（县城管局）\n",
+     ("泗县创文简报", 3, None, "泗县创文办", "2016-03-01"), [("创文动态", "县城管局开展占道经营整治", "县城管局")]),
     ("total-first-and-bullet-headline", "（总第56期）\n文明通讯\n2016年第3期\n区文明办编\n2016年3月1日\n■ 区文明办召开创城推进会\n"
      "3月1日，区文明办召开创城推进会，部署全年重点工作。\n",
      ("文明通讯", 3, 56, "区文明办", "2016-03-01"), [(None, "区文明办召开创城推进会", None)]),
@@ -182,7 +186,7 @@ def test_whole_bulletins(text: str, header: tuple[Any, ...], articles: list[tupl
 
 
 def test_editor_note_opens_the_first_article() -> None:
-    text = WHOLE[-2][1]
+    text = next(case[1] for case in WHOLE if case[0] == "editor-note-and-footer-words")
     bulletin = parse_text(text, FILE)
     assert bulletin.articles[0].body.startswith("编者按：垃圾分类是新时尚")
     assert bulletin.editor == "张明"
