@@ -22,6 +22,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BULLETINS_SYNONYMS", "", "Synonym file replacing the bundled one (one group per line)."),
     Setting("BULLETINS_CACHE_DIR", "~/.cache/bulletin-search", "Folder for jieba's prefix-dictionary cache."),
     Setting("BULLETINS_FAILPOINT", "", "Testing: names of build moments to pause at (index/failpoints.py)."),
+    Setting("BULLETINS_CONVERT_TIMEOUT", "180", "Seconds LibreOffice may take to convert one .doc/.wps file."),
+    Setting("BULLETINS_OCR_TIMEOUT", "120", "Seconds Tesseract may take to read one scanned PDF page."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -46,3 +48,12 @@ def user_dict() -> Path | None:
 def cache_dir() -> Path:
     """The folder we own for jieba's cache."""
     return Path(get("BULLETINS_CACHE_DIR")).expanduser()
+
+
+def seconds(name: str) -> float:
+    """A timeout setting in seconds (its default when the variable is not a positive number)."""
+    try:
+        value = float(get(name))
+    except ValueError:
+        value = 0.0
+    return value if value > 0 else float(_BY_NAME[name].default)

@@ -32,6 +32,10 @@ class Bulletin:
 
     `issue` is the number of the issue within its year or series (第 38 期 → 38), `issue_label` the
     text it came from (增刊第7期); `total` is the running number (总第 2147 期); `date` is ISO.
+    `contents` is a table of contents printed before the articles (本期要目), when there is one;
+    `structure` says how the articles were found (columns, source lines, headlines …, or one article when no
+    structure was recognised); `replaced` counts characters that could not be decoded and `notes` says what
+    reading the file took (a conversion, OCR, replaced characters).
     """
 
     file: str
@@ -48,7 +52,11 @@ class Bulletin:
     email: str | None = None
     distribution: dict[str, str] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
+    contents: list[str] = field(default_factory=list)
     articles: list[Article] = field(default_factory=list)
+    structure: str | None = None
+    replaced: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `bulletins parse --json` (field names match the corpus truth files)."""

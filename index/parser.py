@@ -16,11 +16,49 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.cleaning import clean_text
 from index.model import DISTRICTS, Article, Bulletin
 from index.normalize_text import CJK_CHARS, unify_punctuation
-from index.readers import read_text
+from index.readers import read_document
 
 CJK = f"[{CJK_CHARS}]"
+#: Traditional forms of the characters in the header, footer and source words below (總第, 編印, 電話, 來源 …),
+#: so bulletins in traditional characters are read the same way (their text is kept as written).
+TRADITIONAL = {"总": "總", "编": "編", "简": "簡", "报": "報", "办": "辦", "发": "發", "单": "單", "责": "責",
+               "辑": "輯", "电": "電", "话": "話", "传": "傳", "邮": "郵", "审": "審", "签": "簽", "联": "聯",
+               "系": "繫", "来": "來", "号": "號", "专": "專", "内": "內", "资": "資", "刊": "刊", "稿": "稿",
+               "会": "會", "协": "協", "组": "組", "织": "織", "数": "數", "份": "份", "导": "導", "读": "讀"}
+_SIMPLIFIED = {traditional: simplified for simplified, traditional in TRADITIONAL.items()}
+
+
+def _t(pattern: str) -> str:
+    """`pattern` with every character of TRADITIONAL also matching its traditional form (编 → [编編])."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        elif char in TRADITIONAL and TRADITIONAL[char] != char:
+            out.append(char + TRADITIONAL[char] if in_class else f"[{char}{TRADITIONAL[char]}]")
+            i += 1
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _simplified(text: str) -> str:
+    """`text` with the traditional characters of TRADITIONAL made simplified (to look a matched word up)."""
+    return "".join(_SIMPLIFIED.get(char, char) for char in text)
+
 CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
              "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -28,17 +66,22 @@ NUM = r"[0-9０-９〇零○一二三四五六七八九十百千两]+"
 SENTENCE_END = "。！？!?…”』）)」"
 
 # Header patterns.
-TOTAL_RE = re.compile(rf"[（(]?\s*总\s*第?\s*({NUM})\s*期\s*[)）]?")
-ISSUE_RE = re.compile(rf"(?<!总)(?<!总第)((?:\d{{4}}\s*年\s*(?:增刊|专刊|特刊)?|(?<![^\n])(?:增刊|专刊|特刊))?\s*第\s*({NUM})\s*期)")
+TOTAL_RE = re.compile(_t(rf"[（(]?\s*总\s*第?\s*({NUM})\s*期\s*[)）]?"))
+ISSUE_RE = re.compile(_t(rf"(?<!总)(?<!总第)((?:\d{{4}}\s*年\s*(?:增刊|专刊|特刊)?|(?<![^\n\[［【〔(（])(?:增刊|专刊|特刊))?\s*第\s*({NUM})\s*期)"))
 YEAR = r"\d{4}|[〇零○一二三四五六七八九]{4}"
 MONTH_DAY = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
 DATE_RE = re.compile(
-    rf"(?:({YEAR})\s*年\s*)?({MONTH_DAY})\s*月\s*({MONTH_DAY})\s*[日号]|(\d{{4}})\s*[-/.]\s*(\d{{1,2}})\s*[-/.]\s*(\d{{1,2}})"
+    rf"(?:({YEAR})\s*年\s*)?({MONTH_DAY})\s*月\s*({MONTH_DAY})\s*[日号號]|(\d{{4}})\s*[-/.]\s*(\d{{1,2}})\s*[-/.]\s*(\d{{1,2}})"
 )
 FILE_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 # Body patterns.
-BRACKET_COLUMN_RE = re.compile(r"^#*\s*(?:\*\*)?\s*[【〔]\s*([^【】〔〕]{1,30}?)\s*[】〕]\s*(?:\*\*)?$")
+#: Column headings in brackets: 【】 〔〕 〖〗 ［］ [] 〈〉 (a bracket pair, not a mix).
+COLUMN_BRACKETS = {"【": "】", "〔": "〕", "〖": "〗", "［": "］", "[": "]", "〈": "〉"}
+BRACKET_COLUMN_RE = re.compile(
+    r"^#*\s*(?:\*\*)?\s*(?:" + "|".join(
+        rf"{re.escape(left)}\s*([^{re.escape(left + right)}]{{1,30}}?)\s*{re.escape(right)}"
+        for left, right in COLUMN_BRACKETS.items()) + r")\s*(?:\*\*)?$")
 SECTION_COLUMN_RE = re.compile(r"^#*\s*(?:\*\*)?\s*[一二三四五六七八九十]{1,3}\s*、\s*([^。，,；;：:！？!?*]{1,25}?)\s*(?:\*\*)?$")
 PAREN_LINE_RE = re.compile(r"^[（(]\s*([^（）()]{2,30}?)\s*[)）]$")
 ORG_SUFFIX_RE = re.compile(
@@ -49,11 +92,32 @@ PUNCT_RE = re.compile(r"[，。、：:；;,！？!?“”\"\d]")
 TRAILING_SOURCE_RE = re.compile(
     r"^(.*?(?:[。！？!?”]|\S\s))\s*([（(【][^（）()【】\n]{2,30}[)）】]|——\s*\S{2,25}|(?:供稿单位|供稿|来源)\s*[:：]\s*\S{2,25})$"
 )
-SOURCE_LABEL_RE = re.compile(
+SOURCE_LABEL_RE = re.compile(_t(
     r"^[（(【\[]?\s*(?:供稿单位|供稿|稿件来源|信息来源|来源|报送单位)\s*[:：]\s*([^（）()【】\[\]，。；,;]{2,30}?)\s*[)）】\]]?$"
-)
+))
 DASH_SOURCE_RE = re.compile(r"^[—–－]{1,2}\s*([^，。；,;—–－]{2,25})$")
+#: A source written with its verb after the name: （朝阳区文明办供稿）, （XX街道 报送）.
+SUPPLIED_BY_RE = re.compile(_t(r"^(.{2,25}?)\s*(?:供稿|报送|提供|撰稿|来稿)$"))
 NUMBERED_RE = re.compile(r"^[一二三四五六七八九十]{1,3}\s*、")
+#: The name of a bulletin, not of an office (…简报, …动态, …通讯): ends like a series title.
+SERIES_NAME_RE = re.compile(_t(r"(?:简报|简讯|快报|专报|周报|通讯|动态|专刊|增刊|特刊|信息|参阅|周刊|月刊)$"))
+#: An editor's note opening the body (编者按：…, 【编者按】…).
+EDITOR_NOTE_RE = re.compile(_t(r"^[【〔\[]?\s*(?:编者按|编者的话|编者)\s*[】〕\]]?\s*[:：]?"))
+#: A bullet symbol in front of a headline (■ 区文明办召开推进会), not part of it.
+BULLET_RE = re.compile(r"^[■□●○◆◇▲△▶►•※]+\s*")
+#: The numberings that can head articles, outermost first: 一、 （一） 1. / 1、
+NUMBERINGS = [NUMBERED_RE, re.compile(r"^[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）]"),
+              re.compile(r"^\d{1,2}\s*[.、．](?!\d)")]
+ANY_NUMBERED_RE = re.compile("|".join(f"(?:{numbering.pattern})" for numbering in NUMBERINGS))
+#: A table of contents at the top of the body (本期要目 then numbered headlines without text).
+CONTENTS_TITLE_RE = re.compile(_t(r"^(?:本期要目|本期导读|本期目录|本期提要|目\s*录|要\s*目)\s*[:：]?$"))
+#: A headline glued to the first sentence of its article by a space (…宣传活动 近日，区文明办…).
+LEAD_WORDS = (r"(?:近日|日前|近期|连日来|今年以来|本报讯|(?:\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日)"
+              r"(?:起|以来|上午|下午|晚上?)?"
+              r"|为了?[^，。,]{2,30}|在[^，。,]{2,30}|据[^，。,]{1,12})")
+GLUED_HEADLINE_RE = re.compile(
+    rf"^(?P<head>(?:[^\s，。,；;！？!?]|(?<=[A-Za-z0-9、]) (?=\S)){{6,40}})[ \u3000]+"
+    rf"(?P<body>{LEAD_WORDS}[，,].*[。！？!?”）)]?\s*(?:[（(][^（）()]{{2,30}}[)）])?)$")
 HEADLINE_END = "。！？!?；;，,、：:"
 CITY_SOURCE_RE = re.compile(r"^(?:首都|北京市|市|中央|全国|国家)")
 WHOLE_BOLD_RE = re.compile(r"^\*\*([^*]+)\*\*$")
@@ -61,13 +125,13 @@ LEAD_BOLD_RE = re.compile(r"^\*\*(.+?)\*\*(.*)$")
 SUBHEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．])")
 
 # Footer patterns.
-FOOTER_FIELDS = {"责编": "editor", "责任编辑": "editor", "编辑": "editor", "核稿": "reviewer", "审核": "reviewer",
-                 "签发": "reviewer", "电话": "phone", "联系电话": "phone", "传真": "fax", "邮箱": "email",
-                 "电子邮箱": "email", "联系人": "contact"}
-FOOTER_KEY = "|".join(sorted(FOOTER_FIELDS, key=len, reverse=True))
+FOOTER_FIELDS = {"责编": "editor", "责任编辑": "editor", "编辑": "editor", "本期编辑": "editor", "本期责编": "editor",
+                 "核稿": "reviewer", "审核": "reviewer", "签发": "reviewer", "电话": "phone", "联系电话": "phone",
+                 "传真": "fax", "邮箱": "email", "电子邮箱": "email", "联系人": "contact", "校对": "proofreader"}
+FOOTER_KEY = _t("|".join(sorted(FOOTER_FIELDS, key=len, reverse=True)))
 FOOTER_LINE_RE = re.compile(rf"^(?:{FOOTER_KEY})\s*[:：]")
 FOOTER_FIELD_RE = re.compile(rf"({FOOTER_KEY})\s*[:：]\s*(.*?)\s*(?=(?:{FOOTER_KEY})\s*[:：]|$)")
-DISTRIBUTION_RE = re.compile(r"^(报送|抄送|抄报|主送|分送|发送|报|送|发)\s*[:：]\s*(.+)$")
+DISTRIBUTION_RE = re.compile(_t(r"^(报送|抄送|抄报|主送|分送|发送|报|送|发)\s*[:：]\s*(.+)$"))
 PRINT_RUN_RE = re.compile(r"^[（(]?\s*(?:共印|印数|印)\s*[:：]?\s*\d+\s*份\s*[)）]?$|^.{0,30}\d{1,2}\s*日\s*印发$")
 
 # Cleaning patterns.
@@ -81,23 +145,25 @@ HTML_BREAK_RE = re.compile(
     r"<\s*(?:br\s*/?|/?\s*(?:p|div|h\d|li|tr|table|section|article)(?:\s[^<>]*)?)>", re.I
 )
 HTML_BOLD_RE = re.compile(r"<\s*/?\s*(?:b|strong)(?:\s[^<>]*)?>", re.I)
-HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>\n]{0,300}>|<!--.*?-->", re.S)
+HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,300}>|<!--.*?-->", re.S)
 
 # Header noise and the verbs or labels around an issuing office (编, 主办, 编印单位：).
-HEADER_NOISE_RE = re.compile(r"^(?:内部(?:资料|刊物|材料|参阅)|注意保存|[★☆]+|秘密|机密|绝密)(?:\s*(?:注意保存|[★☆]+))*$")
-OFFICE_LABEL_RE = re.compile(r"^(?:主办单位|编印单位|主办|编印|编发|印发|承办)\s*[:：]\s*")
-OFFICE_VERB_RE = re.compile(r"\s*(?:编印|编发|主办|印发|编)$")
+HEADER_NOISE_RE = re.compile(_t(r"^(?:内部(?:资料|刊物|材料|参阅)|注意保存|[★☆]+|秘密|机密|绝密)(?:\s*(?:注意保存|[★☆]+))*$"))
+OFFICE_LABEL_RE = re.compile(_t(r"^(?:主办单位|编印单位|编辑单位|主办|编印|编发|编辑|印发|承办)\s*[:：]\s*"))
+OFFICE_VERB_RE = re.compile(_t(r"\s*(?:联合)?(?:编印|编发|主办|印发|编)$"))
 
 # Where a bulletin run together on one line is split back into lines.
 RUN_ON_BREAKS = [
     re.compile(r"\s*(?<!#)(?=#{1,3}\s)"),
-    re.compile(r"\s*(?=[【〔][^【】〔〕\d]{1,30}[】〕])"),
-    re.compile(r"(?<=[】〕])(?<![\d])\s*"),
-    re.compile(rf"\s*(?=(?<!总)第\s*{NUM}\s*期)"),
-    re.compile(r"\s*(?=[（(]\s*总\s*第)"),
+    re.compile(r"\s*(?=[【〔〖][^【】〔〕〖〗\d]{1,30}[】〕〗])"),
+    re.compile(r"(?<=[】〕〗])(?<![\d])(?:\s+|$)"),
+    re.compile(_t(rf"\s*(?=(?<!总)第\s*{NUM}\s*期)")),
+    re.compile(_t(r"\s*(?=[（(]\s*总\s*第)")),
     re.compile(rf"\s*(?=(?:{FOOTER_KEY})\s*[:：])"),
-    re.compile(r"\s*(?=(?<![^\s。.])(?:报|送|发)\s*[:：])"),
+    re.compile(_t(r"\s*(?=(?<![^\s。.])(?:报|送|发)\s*[:：])")),
     re.compile(r"\s*(?=-{3,})"),
+    re.compile(r"(?<=[。！？!?”])\s*(?=[一二三四五六七八九十]{1,3}、)"),
+    re.compile(r"(?<=[。！？!?”])\s*(?=[（(][一二三四五六七八九十]{1,3}[)）])"),
 ]
 
 RUN_ON_SOURCE_RE = re.compile(r"\s*[（(]([^（）()\n，。]{2,30})[)）]\s*")
@@ -115,20 +181,63 @@ class _Draft:
 def parse_file(path: Path, name: str | None = None) -> Bulletin:
     """Read and parse the bulletin at `path` (ReadError propagates); `name` overrides the file name."""
     path = Path(path)
-    return parse_text(read_text(path), name if name is not None else path.name)
+    document = read_document(path)
+    bulletin = parse_text(document.text, name if name is not None else path.name)
+    bulletin.replaced = document.replaced
+    bulletin.notes = document.notes
+    return bulletin
 
 
-def parse_text(text: str, file: str = "") -> Bulletin:
-    """Parse the text of one bulletin; `file` is kept and gives the year to dates written without one."""
-    lines = prepare_lines(text)
+def parse_text(text: str, file: str = "", *, entities: bool = True) -> Bulletin:
+    """Parse the text of one bulletin; `file` is kept and gives the year to dates written without one.
+
+    `entities` False keeps HTML entities in plain text as written (the bench corpus's truth was made so).
+    """
+    lines = prepare_lines(text, entities=entities)
     bulletin = Bulletin(file=file)
     header_end = _header_end(lines)
     _parse_header(lines[:header_end], bulletin, file)
     body, footer = _split_footer(lines[header_end:])
     _parse_footer(footer, bulletin)
     own = _own_district(bulletin.office, bulletin.series)
-    bulletin.articles, bulletin.columns = _parse_articles(body, own)
+    bulletin.contents, body = _split_contents(body)
+    note, body = _split_editor_note(body)
+    bulletin.articles, bulletin.columns, bulletin.structure = _parse_articles(body, own)
+    if note and bulletin.articles:
+        first = bulletin.articles[0]
+        first.body = "\n".join(filter(None, ["\n".join(unify_punctuation(line) for line in note), first.body]))
+    elif note:
+        bulletin.articles = [_whole_text_article(note, own)]
+    if not bulletin.articles and any(re.search(r"[^\W_]", line) for line in lines):
+        bulletin.articles = [_whole_text_article(lines, own)]
+        bulletin.structure = "one article (no structure recognised)"
     return bulletin
+
+
+def _split_editor_note(lines: list[str]) -> tuple[list[str], list[str]]:
+    """An editor's note (编者按：…) before the first article, and the lines after it: the note belongs to the
+    article it introduces (it goes to the start of its body), it is not an article of its own."""
+    if not lines or not EDITOR_NOTE_RE.match(lines[0]):
+        return [], lines
+    end = 1
+    while end < len(lines) and not re.search(r"[。！？!?”]$", lines[end - 1]):
+        end += 1
+    return lines[:end], lines[end:]
+
+
+def _whole_text_article(lines: list[str], district: str | None) -> Article:
+    """The whole text as one article, its first line as headline: what the parser could not structure is
+    still indexed and found."""
+    headline = lines[0].replace("**", "").strip()
+    sentence = re.search(r"[。！？!?]", headline)
+    if len(headline) > 40 and sentence:
+        rest = [headline[sentence.end():].strip()] if headline[sentence.end():].strip() else []
+        headline, tail = headline[:sentence.start()], rest + lines[1:]
+    else:
+        tail = lines[1:]
+    body = "\n".join(unify_punctuation(line.replace("**", "")) for line in tail)
+    return Article(column=None, headline=unify_punctuation(headline), body=body, source=None,
+                   district=district_of(headline) or district)
 
 
 def district_of(text: str | None) -> str | None:
@@ -173,9 +282,11 @@ def _own_district(*names: str | None) -> str | None:
 # ---------------------------------------------------------------- cleaning
 
 
-def prepare_lines(text: str) -> list[str]:
-    """Clean extracted text into non-empty lines (HTML, page numbers, rules and run-on layout repaired)."""
-    text = _strip_html(text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", ""))
+def prepare_lines(text: str, *, entities: bool = True) -> list[str]:
+    """Clean extracted text into non-empty lines (HTML, damage, page numbers, rules and run-on layout repaired)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    had_tags = HTML_TAG_RE.search(text) is not None
+    text = clean_text(_strip_html(text), entities=entities and not had_tags)
     lines = [line.replace("\xa0", " ").strip(" \t\u3000") for line in text.split("\n")]
     lines = [line for line in lines if line]
     if _is_run_on(lines):
@@ -200,18 +311,56 @@ def _is_run_on(lines: list[str]) -> bool:
     if len(lines) > 3 or not lines or max(map(len, lines)) < 60:
         return False
     joined = " ".join(lines)
-    return bool(re.search(rf"[【〔]|(?:{FOOTER_KEY})\s*[:：]", joined) or ISSUE_RE.search(joined))
+    return bool(re.search(rf"[【〔]|(?:{FOOTER_KEY})\s*[:：]", joined) or ISSUE_RE.search(joined)
+                or DATE_RE.search(joined[:120]))
 
 
 def _split_run_on(text: str) -> list[str]:
     """Split a one-line bulletin back into header, column, article, source and footer lines."""
     for pattern in RUN_ON_BREAKS:
         text = pattern.sub("\n", text)
-    text = RUN_ON_SOURCE_RE.sub(lambda m: f"\n{m.group(0).strip()}\n" if _is_org(m.group(1)) else m.group(0), text)
+    text = RUN_ON_SOURCE_RE.sub(
+        lambda m: f"\n{m.group(0).strip()}\n" if len(m.group(1).strip()) >= 3 and _is_org(m.group(1)) else m.group(0), text)
     date = DATE_RE.search(text, 0, 200)
     if date:
-        text = text[: date.end()] + "\n" + text[date.end():].lstrip()
-    return [line.strip() for line in text.split("\n") if line.strip()]
+        end = date.end() + len(re.match(r"\s*[)）]?", text[date.end():]).group(0))
+        text = text[:end] + "\n" + text[end:].lstrip()
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    result: list[str] = []
+    for line in lines:
+        after_boundary = bool(result) and (_column_name(result[-1], sections=False) is not None
+                                           or _source_name(result[-1]) is not None)
+        result += _split_run_on_headline(line) if after_boundary else [line]
+    return result
+
+
+#: Where a news article's text starts after its headline: a dateline (新华社北京5月20日电) or a by-line.
+DATELINE_RE = re.compile(r"\s(?=(?:新华社|中新社|人民网|新华网|央视网|光明网|本报|据[^，。]{0,10}报道)\S)")
+
+
+def _split_run_on_headline(line: str) -> list[str]:
+    """A plain headline and the article text run together after a source or column ("推动工业恢复 稳步回升
+    新华社北京5月20日电…"): split at a dateline, else at the last space before the first clause ends."""
+    if line.startswith("**"):
+        return [line]
+    first_clause = re.search(r"[，,。！？!?]", line)
+    limit = first_clause.start() if first_clause else len(line)
+    dateline = DATELINE_RE.search(line, 0, limit)
+    if dateline and 4 <= dateline.start() <= 60:
+        cut = dateline.start()
+    else:
+        depth, cut = 0, -1
+        for position, char in enumerate(line[:limit]):
+            depth += char in "（(“《【" and 1 or 0
+            depth -= char in "）)”》】" and 1 or 0
+            if char == " " and depth <= 0 and 4 <= position <= 60:
+                cut = position
+        if cut < 0 or not first_clause:
+            return [line]
+    head, body = line[:cut].strip(), line[cut:].strip()
+    if not head or not body or re.search(r"[。！？!?；;]", head):
+        return [line]
+    return [head, body]
 
 
 def _split_trailing_sources(lines: list[str]) -> list[str]:
@@ -234,6 +383,9 @@ def _source_name(line: str) -> str | None:
             text = match.group(1).strip()
             if pattern is SOURCE_LABEL_RE or _is_org(text):
                 return text
+            supplied = SUPPLIED_BY_RE.match(text)
+            if pattern is PAREN_LINE_RE and supplied and _is_org(supplied.group(1)):
+                return supplied.group(1)
             return None
     return None
 
@@ -268,11 +420,24 @@ def _header_end(lines: list[str]) -> int:
     for i, line in enumerate(lines[:12]):
         if i and (_column_name(line, sections=False) or line.startswith("**") or "。" in line or len(line) > 60):
             return i
+        if i and _first_headline(lines, i):
+            return i
         if DATE_RE.search(line) and not ISSUE_RE.fullmatch(line.strip("# ")):
             if i + 1 < len(lines) and _is_office_line(lines[i + 1]) and not _office_before(lines[:i + 1]):
                 return i + 2
             return i + 1
     return 0 if not lines else min(len(lines), 1)
+
+
+def _first_headline(lines: list[str], i: int) -> bool:
+    """True when line `i`, after an issue number, is the first article's headline: not an office or a date, and
+    followed by a paragraph of text (a bulletin without an office line: NPA通讯 2001年第4期 / headline / text)."""
+    line = lines[i]
+    if i + 1 >= len(lines) or not any(ISSUE_RE.search(earlier) or TOTAL_RE.search(earlier) for earlier in lines[:i]):
+        return False
+    if DATE_RE.search(line) or ISSUE_RE.search(line) or TOTAL_RE.search(line) or ORG_SUFFIX_RE.search(_clean_office(line)):
+        return False
+    return 12 <= len(line) <= 40 and _is_heading(line, None) and _opens_body(lines[i + 1])
 
 
 def _is_office_line(line: str) -> bool:
@@ -291,10 +456,21 @@ def _header_leftovers(lines: list[str]) -> list[str]:
     leftovers = []
     for line in lines:
         rest = DATE_RE.sub(" ", ISSUE_RE.sub(" ", TOTAL_RE.sub(" ", line.lstrip("#").replace("*", ""))))
-        rest = _clean_office(_despace(_strip_unbalanced(rest.strip(" \t|·-—_,，"))))
-        if rest and not HEADER_NOISE_RE.match(rest):
-            leftovers.append(rest)
+        rest = re.sub(r"[（(\[［【〔]\s*[)）\]］】〕]", " ", rest)
+        rest = _strip_unbalanced(rest.strip(" \t|·-—_,，"))
+        for part in _split_offices(rest):
+            part = _clean_office(_despace(part.replace("\ufffd", "")))
+            if part and re.search(rf"{CJK}|[A-Za-z]", part) and not HEADER_NOISE_RE.match(part):
+                leftovers.append(part)
     return leftovers
+
+
+def _split_offices(text: str) -> list[str]:
+    """Two or more offices on one line, separated by spaces (中共XX区委宣传部  XX区文明办 联合编印), else the line."""
+    parts = [part for part in re.split(r"\s+", OFFICE_VERB_RE.sub("", text.strip())) if part]
+    if len(parts) >= 2 and all(len(part) >= 4 and ORG_SUFFIX_RE.search(part) for part in parts):
+        return parts
+    return [text]
 
 
 def _clean_office(text: str) -> str:
@@ -308,14 +484,16 @@ def _clean_office(text: str) -> str:
 
 def _strip_unbalanced(text: str) -> str:
     """Drop brackets left dangling at either end once the issue and total numbers were removed."""
+    if re.fullmatch(r"[\s()（）\[\]［］【】〔〕]*", text):
+        return ""
     previous = None
     while previous != text:
         previous = text
-        if text[:1] in "(（" and not re.search(r"[)）]", text):
+        if text[:1] in "(（[［【〔" and not re.search(r"[)）\]］】〕]", text):
             text = text[1:].strip()
-        if text[-1:] in ")）" and not re.search(r"[(（]", text):
+        if text[-1:] in ")）]］】〕" and not re.search(r"[(（\[［【〔]", text):
             text = text[:-1].strip()
-        if text in {"()", "（）"}:
+        if text in {"()", "（）", "[]", "［］", "【】", "〔〕"}:
             text = ""
     return text
 
@@ -333,7 +511,23 @@ def _parse_header(lines: list[str], bulletin: Bulletin, file: str) -> None:
     if leftovers:
         bulletin.series = leftovers[0]
     if len(leftovers) >= 2:
-        bulletin.office = leftovers[-1]
+        bulletin.office = _offices(leftovers[1:], leftovers[0])
+
+
+def _offices(names: list[str], series: str) -> str:
+    """The issuing office from the header lines after the title: several offices joined by 、, a name broken
+    over two lines (中国地质大学(武汉) / 发展研究中心) joined again, otherwise the last line. The title printed
+    twice (a web page's heading above the bulletin's own) is not an office."""
+    names = [name for name in names if name != series and not SERIES_NAME_RE.search(name)] or names
+    offices: list[str] = []
+    for name in names:
+        if offices and not ORG_SUFFIX_RE.search(offices[-1]) and ORG_SUFFIX_RE.search(name):
+            offices[-1] += name
+        else:
+            offices.append(name)
+    if len(offices) >= 2 and all(ORG_SUFFIX_RE.search(office) for office in offices):
+        return "、".join(offices)
+    return offices[-1]
 
 
 def _despace(text: str) -> str:
@@ -398,7 +592,7 @@ def _parse_footer(lines: list[str], bulletin: Bulletin) -> None:
             bulletin.distribution[match.group(1)] = match.group(2).strip()
             continue
         for key, value in FOOTER_FIELD_RE.findall(line):
-            attribute = FOOTER_FIELDS[key]
+            attribute = FOOTER_FIELDS[_simplified(key)]
             if value and hasattr(bulletin, attribute) and getattr(bulletin, attribute) is None:
                 setattr(bulletin, attribute, value.strip())
 
@@ -407,11 +601,18 @@ def _parse_footer(lines: list[str], bulletin: Bulletin) -> None:
 
 
 def _column_name(line: str, sections: bool) -> str | None:
-    """The column a heading line opens (【文明创建】, 〔…〕, or 一、… when `sections`), else None."""
+    """The column a heading line opens (【文明创建】, 〔…〕, 〖…〗, ［…］, 〈…〉, or 一、… when `sections`), else None.
+
+    Brackets around an issue number or a date ([2011年第9期]) are not a column.
+    """
     match = BRACKET_COLUMN_RE.match(line)
-    if match is None and sections:
-        match = SECTION_COLUMN_RE.match(line)
-    return re.sub(r"\s+", " ", match.group(1).strip()) if match else None
+    name = next((group for group in match.groups() if group is not None), None) if match else None
+    if name is not None and (ISSUE_RE.search(name) or TOTAL_RE.search(name) or DATE_RE.search(name)
+                             or not re.search(CJK, name)):
+        name = None
+    if name is None and sections and (section := SECTION_COLUMN_RE.match(line)):
+        name = section.group(1)
+    return re.sub(r"\s+", " ", name.strip()) if name else None
 
 
 def _is_org(text: str) -> bool:
@@ -442,9 +643,11 @@ def _starts_article(line: str, draft: _Draft | None) -> bool:
     return draft.paragraphs[-1].rstrip("*").endswith(tuple(SENTENCE_END))
 
 
-def _parse_articles(lines: list[str], district: str | None = None) -> tuple[list[Article], list[str]]:
-    """Group body lines into articles under their columns; return the articles and column names."""
-    sections = not any(BRACKET_COLUMN_RE.match(line) for line in lines) and _numbered_are_columns(lines)
+def _parse_articles(lines: list[str], district: str | None = None) -> tuple[list[Article], list[str], str]:
+    """Group body lines into articles under their columns; return the articles, column names and structure found."""
+    lines, glued = _split_glued_headlines(lines)
+    sections = not any(_column_name(line, sections=False) for line in lines) and _numbered_are_columns(lines)
+    marker = _article_numbering(lines, sections)
     width = _wrap_width(lines)
     plain = not any(_source_name(line) or PAREN_LINE_RE.match(line) for line in lines)
     drafts: list[_Draft] = []
@@ -452,6 +655,7 @@ def _parse_articles(lines: list[str], district: str | None = None) -> tuple[list
     column: str | None = None
     draft: _Draft | None = None
     numbered: bool | None = None
+    found: set[str] = set()
     for i, line in enumerate(lines):
         name = _column_name(line, sections)
         if name:
@@ -462,15 +666,76 @@ def _parse_articles(lines: list[str], district: str | None = None) -> tuple[list
         source = _source_of(lines, i, sections)
         if source is not None and draft is not None and draft.paragraphs:
             draft.source = source
+            found.add("source lines")
             draft = draft if _heading_only(draft, width) else None
             continue
         if numbered is None:
-            numbered = bool(NUMBERED_RE.match(line))
-        if draft is None or _starts_article(line, draft) or _starts_plain_article(lines, i, draft, numbered, width if plain else -1):
+            numbered = bool(marker.match(line))
+        if draft is None or _starts_article(line, draft) or _starts_plain_article(
+                lines, i, draft, numbered, width if plain else -1, marker):
+            if draft is not None:
+                found.add(_boundary_kind(line, numbered, marker))
             draft = _Draft(column)
             drafts.append(draft)
         draft.paragraphs.append(line)
-    return [_build_article(d, width, district) for d in drafts if d.paragraphs], columns
+    articles = [_build_article(d, width, district, marker) for d in drafts if d.paragraphs]
+    found |= {"glued headlines"} if glued and len(articles) > 1 else set()
+    return articles, columns, _structure(columns, sections, found, len(articles))
+
+
+def _boundary_kind(line: str, numbered: bool | None, marker: re.Pattern[str]) -> str:
+    """What told an article start from the text before it: a bold, numbered or plain headline."""
+    if line.startswith("**"):
+        return "bold headlines"
+    return "numbered headlines" if numbered and marker.match(line) else "plain headlines"
+
+
+def _structure(columns: list[str], sections: bool, found: set[str], articles: int) -> str:
+    """A short description of the structure the parser recognised (shown by `bulletins parse`)."""
+    parts = [("numbered columns" if sections else "bracketed columns")] if columns else []
+    parts += sorted(found)
+    if articles <= 1 and not parts:
+        return "one article (no structure recognised)"
+    return ", ".join(parts) if parts else "one article"
+
+
+def _split_glued_headlines(lines: list[str]) -> tuple[list[str], bool]:
+    """Put a headline glued to its article's first sentence on its own line; True when there was one."""
+    result: list[str] = []
+    glued = False
+    for line in lines:
+        match = GLUED_HEADLINE_RE.match(line)
+        if match and not _source_name(match.group("head")):
+            result += [match.group("head"), match.group("body")]
+            glued = True
+        else:
+            result.append(line)
+    return result, glued
+
+
+def _article_numbering(lines: list[str], sections: bool) -> re.Pattern[str]:
+    """The numbering that heads articles: 一、 unless it heads columns, then the next level used twice or more."""
+    candidates = NUMBERINGS[1:] if sections else NUMBERINGS
+    for numbering in candidates:
+        if sum(1 for line in lines if numbering.match(line)) >= 2:
+            return numbering
+    return NUMBERED_RE
+
+
+def _split_contents(lines: list[str]) -> tuple[list[str], list[str]]:
+    """A table of contents at the top of the body and the body after it.
+
+    Contents are a 本期要目/目录 line followed by numbered lines, or three or more numbered short lines in a
+    row with no text between them (each article's headline listed once more before the articles).
+    """
+    start = 1 if lines and CONTENTS_TITLE_RE.match(lines[0]) else 0
+    end = start
+    while end < len(lines) and ANY_NUMBERED_RE.match(lines[end]) and len(lines[end]) <= 60 \
+            and not re.search(r"[。！？!?]$", lines[end]):
+        end += 1
+    if (start and end > start) or end - start >= 3:
+        return lines[:end], lines[end:]
+    return [], lines
 
 
 def _numbered_are_columns(lines: list[str]) -> bool:
@@ -478,7 +743,7 @@ def _numbered_are_columns(lines: list[str]) -> bool:
     found = [i for i, line in enumerate(lines) if SECTION_COLUMN_RE.match(line)]
     for i in found:
         after = lines[i + 1] if i + 1 < len(lines) else ""
-        if after.startswith("**") or _is_heading(after, None) or BRACKET_COLUMN_RE.match(after):
+        if after.startswith("**") or _is_heading(after, None) or _column_name(after, sections=False):
             return True
     bounds = [*found, len(lines)]
     return any(sum(_source_name(line) is not None for line in lines[a:b]) >= 2 for a, b in zip(bounds, bounds[1:]))
@@ -514,13 +779,17 @@ def _opens_body(line: str) -> bool:
 
 def _heading_lines(paragraphs: list[str], width: int | None) -> int:
     """How many leading paragraphs form a plain headline (one line, or two short wrapped lines): 0, 1 or 2."""
-    if len(paragraphs) < 2 or not _is_heading(paragraphs[0], width):
+    lead_in = paragraphs[0].endswith(("：", ":")) and _is_heading(paragraphs[0][:-1], width)
+    if len(paragraphs) < 2 or not (lead_in or _is_heading(paragraphs[0], width)):
         return 0
     second = paragraphs[1]
+    if lead_in:
+        two = len(paragraphs) > 2 and _is_heading(second, width) and _opens_body(_repair_breaks(paragraphs[2:7])[0])
+        return 2 if two else 0
     two = len(paragraphs[0]) + len(second) <= 60 and _is_heading(second, width) and not re.search("[，,]", second)
     if two and len(paragraphs) > 2 and _opens_body(_repair_breaks(paragraphs[2:7])[0]):
         return 2
-    if _opens_body(_repair_breaks(paragraphs[1:6])[0]) or (NUMBERED_RE.match(paragraphs[0]) and second[0] not in HEADLINE_END):
+    if _opens_body(_repair_breaks(paragraphs[1:6])[0]) or (ANY_NUMBERED_RE.match(paragraphs[0]) and second[0] not in HEADLINE_END):
         return 1
     return 0
 
@@ -530,24 +799,26 @@ def _heading_only(draft: _Draft, width: int | None) -> bool:
     return len(draft.paragraphs) <= 2 and all(_is_heading(p, width) or WHOLE_BOLD_RE.match(p) for p in draft.paragraphs)
 
 
-def _starts_plain_article(lines: list[str], i: int, draft: _Draft | None, numbered: bool, width: int | None) -> bool:
+def _starts_plain_article(lines: list[str], i: int, draft: _Draft | None, numbered: bool, width: int | None,
+                          marker: re.Pattern[str] = NUMBERED_RE) -> bool:
     """True when line `i` is a numbered headline, or a plain one (`width` -1: sources delimit articles instead)."""
     if draft is None or not draft.paragraphs or not draft.paragraphs[-1].rstrip("*").endswith(tuple(SENTENCE_END)):
         return False
     line = lines[i]
-    if numbered and NUMBERED_RE.match(line):
+    if numbered and marker.match(line):
         return True
     if width == -1 or SUBHEADING_RE.match(line) or re.search("[，,]", line) or len(draft.paragraphs) < 2:
         return False
     return _heading_lines(lines[i:i + 6], width) > 0
 
 
-def _build_article(draft: _Draft, width: int | None = None, district: str | None = None) -> Article:
+def _build_article(draft: _Draft, width: int | None = None, district: str | None = None,
+                   marker: re.Pattern[str] = NUMBERED_RE) -> Article:
     """Turn a draft's raw paragraphs into headline, body, source and district."""
     headline, paragraphs = _split_headline(draft.paragraphs, width)
     body = "\n".join(unify_punctuation(p) for p in _repair_breaks([p.replace("**", "") for p in paragraphs]))
     headline = unify_punctuation(re.sub(r"\s+", " ", headline)).strip().rstrip("。.")
-    headline = NUMBERED_RE.sub("", headline, count=1).strip() or headline
+    headline = ANY_NUMBERED_RE.sub("", BULLET_RE.sub("", headline), count=1).strip() or headline
     return Article(column=draft.column, headline=headline, body=body, source=draft.source,
                    district=_article_district(draft.source, headline, district))
 

@@ -54,11 +54,12 @@ class Job:
 
 @dataclass
 class FileResult:
-    """What indexing one file gave: the number of articles, or the reason it was skipped."""
+    """What indexing one file gave: the number of articles, or the reason it was skipped, and notes on reading it."""
 
     key: str
     articles: int = 0
     reason: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -85,8 +86,8 @@ class SkipFile(Exception):
         self.reason = reason
 
 
-def file_documents(job: Job) -> list[dict[str, Any]]:
-    """The documents of one file, or SkipFile when it cannot be read, parsed or holds no article."""
+def file_documents(job: Job) -> tuple[list[dict[str, Any]], list[str]]:
+    """The documents of one file and the notes on reading it, or SkipFile when it cannot be read or parsed."""
     try:
         bulletin = parse_file(job.path, job.key)
     except ReadError as error:
@@ -94,8 +95,8 @@ def file_documents(job: Job) -> list[dict[str, Any]]:
     except Exception as error:  # noqa: BLE001 - any parser failure skips just this file
         raise SkipFile(f"parse error: {type(error).__name__}: {error}") from error
     if not bulletin.articles:
-        raise SkipFile("no articles found")
-    return article_documents(bulletin, job.key, job.digest)
+        raise SkipFile("no text in file")
+    return article_documents(bulletin, job.key, job.digest), bulletin.notes
 
 
 class _Segments:
@@ -140,11 +141,11 @@ def index_serially(folder: Path, jobs: Iterable[Job], report: Callable[[FileResu
 
 def _index_one(segments: _Segments, job: Job) -> FileResult:
     try:
-        documents = file_documents(job)
+        documents, notes = file_documents(job)
     except SkipFile as skip:
         return FileResult(job.key, reason=skip.reason)
     segments.add_file(job, documents)
-    return FileResult(job.key, len(documents))
+    return FileResult(job.key, len(documents), notes=notes)
 
 
 def index_in_parallel(folder: Path, jobs: list[Job], processes: int, report: Callable[[FileResult], None],

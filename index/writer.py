@@ -94,6 +94,14 @@ class Skipped:
     reason: str
 
 
+@dataclass(frozen=True)
+class FileNote:
+    """Something a file needed to be read (replaced characters, a conversion, OCR); it was indexed."""
+
+    file: str
+    note: str
+
+
 @dataclass
 class BuildReport:
     """What a build did: files per outcome, articles in the index and how long it took."""
@@ -106,6 +114,7 @@ class BuildReport:
     deleted: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[FileNote] = field(default_factory=list)
     articles: int = 0
     seconds: float = 0.0
 
@@ -366,6 +375,12 @@ def _skipped(outcome: PoolOutcome) -> list[Skipped]:
     return [Skipped(result.key, result.reason) for result in outcome.results if result.reason is not None]
 
 
+def _notes(outcome: PoolOutcome) -> list[FileNote]:
+    """What reading the indexed files took (replaced characters, conversions, OCR), one entry per note."""
+    return [FileNote(result.key, note)
+            for result in outcome.results if result.reason is None for note in result.notes]
+
+
 # Full build
 
 
@@ -387,6 +402,7 @@ def _full_build(location: IndexLocation, files: list[SourceFile], show_bar: bool
         raise
     report.added = sorted(outcome.indexed)
     report.skipped += _skipped(outcome)
+    report.notes += _notes(outcome)
     return report
 
 
@@ -492,6 +508,7 @@ def _incremental_build(location: IndexLocation, live: Path, files: list[SourceFi
         report.added = sorted(key for key in outcome.indexed if key not in known)
         report.updated = sorted(key for key in outcome.indexed if key in known)
         report.skipped += _skipped(outcome)
+        report.notes += _notes(outcome)
         if not outcome.segments and not report.deleted:
             location.discard(path)
             report.generation = live.name

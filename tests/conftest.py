@@ -1,4 +1,5 @@
-"""Shared fixtures: paths to the corpora in ../shared (skipped when absent, failing under CI)."""
+"""Shared fixtures: the corpora in ../shared and the converters (LibreOffice, Tesseract): skipped when absent,
+failing when CI is set."""
 
 from __future__ import annotations
 
@@ -31,3 +32,47 @@ def seed_dir() -> Path:
 @pytest.fixture(scope="session")
 def bench_dir() -> Path:
     return require_shared(BENCH_DIR)
+
+
+def require_converter(what: str, missing: str | None) -> None:
+    """Skip a test that needs a converter (LibreOffice, Tesseract) when it is missing; fail when CI is set.
+
+    `missing` is None when the converter is there, else what to install.
+    """
+    if missing is None:
+        return
+    message = f"{what} is not installed here ({missing}); .ci/run installs it"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def libreoffice() -> str:
+    """The LibreOffice executable (the test skips without it, and fails under CI)."""
+    from index.converters import libreoffice as find
+
+    program = find()
+    require_converter("LibreOffice", None if program else "apt-get install libreoffice-writer-nogui")
+    return str(program)
+
+
+@pytest.fixture(scope="session")
+def tesseract() -> None:
+    """Tesseract with the chi_sim data (the test skips without it, and fails under CI)."""
+    from index.converters import ocr_missing
+
+    require_converter("Tesseract with Chinese data", ocr_missing())
+
+
+CJK_FONT_PATHS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+                  "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
+
+
+@pytest.fixture(scope="session")
+def cjk_font() -> Path:
+    """A CJK font file to render scanned pages with (Debian's fonts-noto-cjk)."""
+    found = next((Path(path) for path in CJK_FONT_PATHS if Path(path).exists()), None)
+    require_converter("A CJK font", None if found else "apt-get install fonts-noto-cjk")
+    assert found is not None
+    return found

@@ -2,6 +2,8 @@
 
 Exit statuses of `build`: 0 every file was indexed, 3 the build completed but skipped files (each named on
 stderr with its reason), 1 the build failed (message on stderr, served index untouched), 2 usage error.
+Files indexed with a note (undecodable characters replaced, converted by LibreOffice, read by OCR) are named
+on stderr too, and the build still exits 0 for them.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: f
         _err(f"error: build failed: {error}")
         raise click.exceptions.Exit(EXIT_FAILED) from error
     click.echo(report.summary())
+    for item in report.notes:
+        _err(f"note: {item.file}: {item.note}")
     for item in report.skipped:
         _err(f"skipped: {item.file}: {item.reason}")
     if report.skipped:

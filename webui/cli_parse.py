@@ -20,7 +20,9 @@ HEADER_FIELDS = ("series", "issue_label", "total", "office", "date", "editor", "
 def parse(files: tuple[Path, ...], as_json: bool) -> None:
     """Parse bulletin FILES and print their header, columns and articles.
 
-    Unreadable files are reported on stderr and the others still print; the exit status is 1 then.
+    Unreadable files are reported on stderr and the others still print; the exit status is 1 then. What
+    reading a file took (undecodable characters replaced, a LibreOffice conversion, OCR) is printed as a
+    note on stderr, and with --json also in each object (replaced, notes), beside the structure found.
     """
     bulletins: list[Bulletin] = []
     failed = False
@@ -32,6 +34,8 @@ def parse(files: tuple[Path, ...], as_json: bool) -> None:
             failed = True
             continue
         bulletins.append(bulletin)
+        for note in bulletin.notes:
+            click.echo(f"note: {path}: {note}", err=True)
         if not as_json:
             click.echo(format_bulletin(bulletin))
     if as_json:
@@ -45,6 +49,11 @@ def format_bulletin(bulletin: Bulletin) -> str:
     lines = [f"== {bulletin.file}"]
     lines += [f"  {name}: {getattr(bulletin, name)}" for name in HEADER_FIELDS if getattr(bulletin, name) is not None]
     lines += [f"  {key}: {value}" for key, value in bulletin.distribution.items()]
+    if bulletin.replaced:
+        lines.append(f"  replaced characters: {bulletin.replaced}")
+    lines.append(f"  structure: {bulletin.structure}")
+    if bulletin.contents:
+        lines.append(f"  contents: {len(bulletin.contents)} lines")
     lines.append(f"  articles: {len(bulletin.articles)}")
     for number, article in enumerate(bulletin.articles, 1):
         lines.append(f"  {number}. [{article.column or '-'}] {article.headline}")
