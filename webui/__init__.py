@@ -34,6 +34,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PROPAGATE_EXCEPTIONS=False,
         PAGE_SIZE=20,
         SITE_NAME="简报检索",
+        #: Most articles in a 汇编 of all results (/export.docx without ticked ids).
+        EXPORT_LIMIT=500,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -32,6 +32,10 @@ from webui.cli_search import search  # noqa: E402
 
 main.add_command(search)
 
+from webui.cli_themes import themes  # noqa: E402
+
+main.add_command(themes)
+
 
 if __name__ == "__main__":
     main()

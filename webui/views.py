@@ -1,4 +1,5 @@
-"""The HTML pages: home, search with facets and timeline, advanced search, article, bulletin, CSV, OpenSearch."""
+"""The HTML pages: home, search with facets, timeline and district × year matrix, advanced search, article,
+bulletin, and the exports of a search: CSV, the Atom feed and the 汇编 Word document."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
                    stream_with_context, url_for)
 
 from search.request import SearchRequest
-from webui import timeline
+from webui import compilation, feed, timeline
 from webui.engine import get_engine
 
 bp = Blueprint("views", __name__)
@@ -26,13 +27,13 @@ Params = dict[str, Any]
 URL_SAFE = "!$'()*,/:;?@"
 
 #: Facet sidebar sections in display order: parameter name and Chinese heading.
-FACETS = (("district", "区"), ("year", "年份"), ("column", "栏目"))
+FACETS = (("district", "区"), ("theme", "主题"), ("year", "年份"), ("column", "栏目"))
 #: Sort choices: parameter value and label; an empty query sorts newest first under "relevance".
 SORTS = (("relevance", "相关度"), ("date", "最新"), ("date-asc", "最早"))
 #: CSV columns of /export.csv.
 CSV_COLUMNS = ("id", "date", "district", "column", "source", "headline", "series", "issue", "total_issue", "url")
 #: Filter parameters shown as removable chips, with their label prefix.
-CHIP_LABELS = {"district": "区", "year": "年份", "month": "月份", "column": "栏目", "source": "来源", "series": "刊物",
+CHIP_LABELS = {"within": "在结果中", "theme": "主题", "district": "区", "year": "年份", "month": "月份", "column": "栏目", "source": "来源", "series": "刊物",
                "from": "起", "to": "止", "scope": "范围"}
 
 
@@ -59,6 +60,12 @@ def parse_request(args: Mapping[str, Any] | None = None) -> SearchRequest:
     return SearchRequest.from_params(source.to_dict(flat=False) if hasattr(source, "to_dict") else source)
 
 
+def _items(params: Params) -> list[tuple[str, str]]:
+    """(name, value) pairs of parameters, a list value giving one pair per item."""
+    return [(key, str(item)) for key, value in params.items() if value not in ("", [], None)
+            for item in (value if isinstance(value, (list, tuple)) else [value])]
+
+
 def search_url(params: Params, endpoint: str = "views.search") -> str:
     """URL of `endpoint` with these parameters (lists become repeated parameters).
 
@@ -69,8 +76,7 @@ def search_url(params: Params, endpoint: str = "views.search") -> str:
     path = paths.get(endpoint)
     if path is None:
         path = paths[endpoint] = url_for(endpoint)
-    items = [(key, item) for key, value in params.items() if value not in ("", [], None)
-             for item in (value if isinstance(value, (list, tuple)) else [value])]
+    items = _items(params)
     return f"{path}?{urlencode(items, safe=URL_SAFE)}" if items else path
 
 
@@ -107,8 +113,15 @@ def with_params(params: Params, **values: Any) -> Params:
 
 
 def chips(params: Params) -> list[dict[str, str]]:
-    """The active filters as removable chips: label and the URL without that filter."""
+    """The active filters as removable chips: label and the URL without that filter.
+
+    With 在结果中检索 the query text is a chip too; removing it makes the first `within` text the query.
+    """
     found = []
+    within = params.get("within") or []
+    if within and params.get("q"):
+        promoted = dict(without(params, "within", within[0]), q=within[0])
+        found.append({"label": f"检索：{params['q']}", "href": search_url(promoted)})
     for name, prefix in CHIP_LABELS.items():
         value = params.get(name)
         for item in (value if isinstance(value, list) else [value] if value else []):
@@ -129,6 +142,66 @@ def facet_sections(facets: Mapping[str, list[dict[str, Any]]], params: Params) -
                                  for item in facets.get("month") or []]
         sections.append(section)
     return sections
+
+
+#: Shading levels of the matrix cells (CSS classes level-1 … level-N).
+MATRIX_LEVELS = 5
+
+
+def matrix_table(matrix: Mapping[str, Any] | None, params: Params) -> dict[str, Any] | None:
+    """The district × year table for the page: every cell with its count, shade and link to that district
+    and year (the undated column has no link: a year filter cannot select undated articles), and totals."""
+    if not matrix:
+        return None
+    base = {key: val for key, val in params.items() if key not in ("page", "month", "district", "year")}
+    districts, years = params.get("district", []), params.get("year", [])
+    peak = max((count for row in matrix["counts"] for count in row), default=0) or 1
+    col_totals = [sum(row[index] for row in matrix["counts"]) for index in range(len(matrix["cols"]))]
+    rows = []
+    for district, counts in zip(matrix["rows"], matrix["counts"]):
+        cells = [{"count": count, "year": year,
+                  "level": math.ceil(MATRIX_LEVELS * math.sqrt(count / peak)) if count else 0,
+                  "href": search_url(dict(base, district=[district], year=[str(year)])) if count and year else None,
+                  "selected": district in districts and str(year) in years}
+                 for year, count in zip(matrix["cols"], counts)]
+        total = sum(counts)
+        rows.append({"label": district, "cells": cells, "total": total, "selected": district in districts,
+                     "href": search_url(dict(base, district=[district], year=years)) if total else None})
+    cols = [{"label": f"{year}" if year else "日期不详", "total": total, "selected": str(year) in years,
+             "href": search_url(dict(base, district=districts, year=[str(year)])) if total and year else None}
+            for year, total in zip(matrix["cols"], col_totals)]
+    return {"rows": rows, "cols": cols, "total": sum(col_totals)}
+
+
+def describe(search_request: SearchRequest) -> list[str]:
+    """The conditions of a search in words, one line each (for a feed's subtitle and a 汇编's title page)."""
+    lines = [f"检索词：{search_request.q}" if search_request.q else "检索词：（无，全部文章）"]
+    lines += [f"在结果中检索：{text}" for text in search_request.within]
+    for label, values in (("主题", search_request.themes), ("区", search_request.districts),
+                          ("年份", search_request.years), ("月份", search_request.months),
+                          ("栏目", search_request.columns), ("来源", search_request.sources),
+                          ("刊物", search_request.series)):
+        if values:
+            lines.append(f"{label}：{'、'.join(str(value) for value in values)}")
+    if search_request.date_from or search_request.date_to:
+        lines.append(f"日期：{search_request.date_from or '不限'} 至 {search_request.date_to or '不限'}")
+    if search_request.scope == "title":
+        lines.append("范围：仅标题")
+    if not search_request.synonyms:
+        lines.append("不使用同义词")
+    return lines
+
+
+def search_title(search_request: SearchRequest) -> str:
+    """A short name of a search: its query words, else its first filter, else 全部文章."""
+    words = " ".join([search_request.q, *search_request.within]).strip()
+    if words:
+        return words
+    for values in (search_request.themes, search_request.districts, search_request.columns,
+                   [f"{year}年" for year in search_request.years]):
+        if values:
+            return "、".join(str(value) for value in values)
+    return "全部文章"
 
 
 def timeline_chart(facets: Mapping[str, list[dict[str, Any]]], params: Params) -> Any:
@@ -190,16 +263,53 @@ def home() -> str:
     return render_template("home.html", stats=engine.stats(), latest=engine.latest_bulletins(10))
 
 
+#: Parameters that may repeat (kept as lists when read back from a query string).
+LIST_PARAMS = ("theme", "district", "year", "month", "column", "source", "series")
+
+
+def refined_params(args: Mapping[str, Any]) -> Params | None:
+    """The parameters a 在结果中检索 submission means, or None when the box is a plain new search.
+
+    The results page's search form carries the current search in `base` (a query string); ticked
+    (`refine`), the typed words become one more `within` text of that search, else they start a new one.
+    """
+    if "base" not in args:
+        return None
+    typed = (args.get("q") or "").strip()
+    if not args.get("refine"):
+        return {"q": typed} if typed else {}
+    base: Params = {key: values if key in ("within", *LIST_PARAMS) else values[-1]
+                    for key, values in parse_qs(args.get("base") or "").items()}
+    base.pop("page", None)
+    if typed and typed != base.get("q") and typed not in base.get("within", []):
+        if base.get("q"):
+            base["within"] = [*base.get("within", []), typed]
+        else:
+            base["q"] = typed
+    return base
+
+
 @bp.get("/search")
-def search() -> str:
-    """Results with highlights, facets, chips, timeline, sort and pagination; empty q browses newest first."""
+def search() -> Any:
+    """Results with highlights, facets, chips, timeline, matrix, sort and pagination; empty q browses newest
+    first. A 在结果中检索 submission redirects to the search it means."""
+    refined = refined_params(request.args)
+    if refined is not None:
+        return redirect(search_url(refined))
     search_request = parse_request()
     results = get_engine().search(search_request).to_dict()
     params = search_request.to_params()
     pages = max(1, math.ceil(results["total"] / search_request.size))
+    listed = with_params(params, page=None, size=None, matrix=None)
     return render_template(
         "search.html", results=results, q=search_request.q, params=params,
         facet_sections=facet_sections(results["facets"], params), chips=chips(params),
+        base_query=urlencode(_items(with_params(params, page=None)), safe=URL_SAFE),
+        matrix=matrix_table(results.get("matrix"), params),
+        matrix_href=search_url(with_params(params, matrix=None if search_request.matrix else "1", page=None)),
+        feed_href=search_url(with_params(listed, sort=None), "views.feed_atom"),
+        docx_href=search_url(listed, "views.export_docx"), docx_limit=current_app.config["EXPORT_LIMIT"],
+        export_fields=_items(listed),
         chart=timeline_chart(results["facets"], params), sorts=sort_links(params, search_request.q),
         pages=pages, page_links=page_links(search_request.page, pages, params) if pages > 1 else [],
         prev_href=search_url(with_params(params, page=str(search_request.page - 1) if search_request.page > 2 else None))
@@ -320,6 +430,61 @@ def _cell(value: Any) -> str:
     """A CSV cell; text that a spreadsheet would run as a formula gets a leading apostrophe."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+#: Entries of a search's Atom feed.
+FEED_SIZE = 50
+
+
+@bp.get("/feed.atom")
+def feed_atom() -> Response:
+    """The newest FEED_SIZE matches of a search as an Atom 1.0 feed (any search parameters; sort and page
+    are ignored: a feed is always newest first)."""
+    search_request = replace(parse_request(), sort="date", page=1, size=FEED_SIZE, matrix=False)
+    engine = get_engine()
+    total, articles = engine.collect(search_request, FEED_SIZE)
+    params = with_params(search_request.to_params(), sort=None, size=None)
+    site = current_app.config["SITE_NAME"]
+    info = feed.FeedInfo(
+        title=f"{site}：{search_title(search_request)}",
+        subtitle="；".join(describe(search_request)) + f"。共 {total} 条，本订阅为最新 {len(articles)} 条。",
+        key=urlencode(sorted(_items(params))),
+        self_url=request.host_url.rstrip("/") + search_url(params, "views.feed_atom"),
+        html_url=request.host_url.rstrip("/") + search_url(dict(params, sort="date")),
+        fallback_updated=engine.built_at(), generator=site)
+    document = feed.atom(info, articles, lambda article_id: url_for("views.article", article_id=article_id,
+                                                                    _external=True))
+    return Response(document, mimetype="application/atom+xml", content_type="application/atom+xml; charset=utf-8")
+
+
+@bp.get("/export.docx")
+def export_docx() -> Response:
+    """The 汇编 of a search as a Word document: the ticked articles (`id`, repeatable, in the order given),
+    or else every result in the search's order, up to the app's EXPORT_LIMIT (500)."""
+    search_request = replace(parse_request(), page=1, matrix=False)
+    engine = get_engine()
+    ticked = [value.strip() for value in request.args.getlist("id") if value.strip()]
+    if ticked:
+        articles = engine.articles(ticked)
+        if not articles:
+            abort(404, "勾选的文章都已不在索引中。")
+        summary = f"收录勾选的 {len(articles)} 篇文章"
+        if len(articles) < len(dict.fromkeys(ticked)):
+            summary += f"（另有 {len(dict.fromkeys(ticked)) - len(articles)} 篇已不在索引中）"
+    else:
+        limit = int(current_app.config["EXPORT_LIMIT"])
+        total, articles = engine.collect(search_request, limit)
+        summary = (f"检索结果共 {total} 篇，全部收录" if total <= limit
+                   else f"检索结果共 {total} 篇，收录排在前面的 {limit} 篇")
+    today = datetime.now().astimezone().date()
+    document = compilation.compile_docx(
+        articles, title=f"材料汇编：{search_title(search_request)}", conditions=describe(search_request),
+        summary=summary + "，按检索结果的顺序排列。", generated=today, author=current_app.config["SITE_NAME"])
+    response = Response(document, mimetype=compilation.MIME)
+    name = f"材料汇编-{today.isoformat()}.docx"
+    response.headers["Content-Disposition"] = (f"attachment; filename=compilation-{today.isoformat()}.docx; "
+                                               f"filename*=UTF-8''{quote(name)}")
+    return response
 
 
 @bp.get("/opensearch.xml")
