@@ -1,13 +1,14 @@
 """Related articles (相关文章): a more-like-this query over the distinctive jieba words of an article.
 
 As Lucene's MoreLikeThis: the article's jieba words of two or more characters (headline and body; not the
-search-mode sub-words, which would count 海淀区 again as 海淀 and 淀区) are weighted by tf-idf, a headline occurrence counting `HEADLINE_TF` body
-occurrences and the document frequency coming from the word index. Words in no other document, or in more
-than `MAX_SHARE` of them (and more than `COMMON`), say nothing about similarity and are left out. The
-`MAX_WORDS` best words become an OR query, each boosted by its weight relative to the best, scored with the
-engine's BM25F over headline and body words (`search.matching.bm25f`). The best-scoring live articles
-other than the article itself and exact duplicates (the same headline and body, whitespace aside) of it or
-of each other are related; equal scores put the newer article first.
+search-mode sub-words, which would count 海淀区 again as 海淀 and 淀区) are weighted by tf-idf, a headline
+occurrence counting `HEADLINE_TF` body occurrences and the document frequency coming from the word index.
+Words in no other document, or in more than `MAX_SHARE` of them (and more than `COMMON`), say nothing about
+similarity and are left out. The `MAX_WORDS` best words become an OR query, each boosted by its weight
+relative to the best, scored with the engine's BM25F over headline and body words
+(`search.matching.bm25f`). The best-scoring live articles other than the article itself and exact
+duplicates (the same headline and body, whitespace aside) of it or of each other are related; equal scores
+put the newer article first.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from search.snapshot import Snapshot
 
 #: Words in the more-like-this query (Lucene's default).
 MAX_WORDS = 25
-#: A headline occurrence of a word counts this many body occurrences in its weight.
-HEADLINE_TF = 3
+#: A headline occurrence of a word counts this many body occurrences in its weight: a headline names what an
+#: article is about. On the whole bench corpus, of the articles sharing a headline's two rarest words with it,
+#: 75 % are among the first 8 related at 3, 83 % at 6, 87 % at 10, 90 % at 20 (scripts/workflow_benchmark.py);
+#: 10 keeps the body's words in play.
+HEADLINE_TF = 10
 #: Words in more than this share of the documents (and more than COMMON documents) are too common to tell
 #: anything.
 MAX_SHARE = 0.1

@@ -49,7 +49,7 @@ def test_distinctive_words_leave_out_single_characters_numbers_and_unique_words(
     with engine._use() as snapshot:
         words = distinctive_words(snapshot, *SORTING)
     names = [word for word, _, _ in words]
-    assert names[0] == "垃圾分类" and "淀区" not in names
+    assert "垃圾分类" in names[:5] and "淀区" not in names
     assert all(len(word) >= 2 for word in names)
     assert all(frequency >= 2 for _, _, frequency in words)
     assert [weight for _, weight, _ in words] == sorted((weight for _, weight, _ in words), reverse=True)
@@ -81,6 +81,6 @@ def test_api_and_article_page_show_related(client) -> None:
     assert 0 < len(article["related"]) <= LIMIT
     text = page(client, f"/article/{hit['id']}")
     assert "相关文章" in text
-    related_links = [href for href, _ in links_of(text).links if href in {item["url"] for item in article["related"]}]
-    assert len(related_links) == len(article["related"])
-    page(client, related_links[0])
+    related_urls = [item["url"] for item in article["related"]]
+    assert {href for href, _ in links_of(text).links} >= set(related_urls)
+    page(client, related_urls[0])

@@ -41,8 +41,8 @@ def search(query: tuple[str, ...], index_dir: str | None, district: tuple[str, .
 
     use_compact_dictionary()
     params = {"q": " ".join(query), "district": list(district), "year": list(year), "from": date_from,
-              "to": date_to, "column": list(column), "theme": list(theme), "within": list(within), "sort": sort, "page": page, "size": size,
-              "synonyms": "off" if no_synonyms else "on"}
+              "to": date_to, "column": list(column), "theme": list(theme), "within": list(within), "sort": sort,
+              "page": page, "size": size, "synonyms": "off" if no_synonyms else "on"}
     try:
         request = SearchRequest.from_params(params)
         engine = Engine(config.index_dir(index_dir))

@@ -33,8 +33,8 @@ SORTS = (("relevance", "相关度"), ("date", "最新"), ("date-asc", "最早"))
 #: CSV columns of /export.csv.
 CSV_COLUMNS = ("id", "date", "district", "column", "source", "headline", "series", "issue", "total_issue", "url")
 #: Filter parameters shown as removable chips, with their label prefix.
-CHIP_LABELS = {"within": "在结果中", "theme": "主题", "district": "区", "year": "年份", "month": "月份", "column": "栏目", "source": "来源", "series": "刊物",
-               "from": "起", "to": "止", "scope": "范围"}
+CHIP_LABELS = {"within": "在结果中", "theme": "主题", "district": "区", "year": "年份", "month": "月份", "column": "栏目",
+               "source": "来源", "series": "刊物", "from": "起", "to": "止", "scope": "范围"}
 
 
 @bp.app_template_global("search_url")
