@@ -119,3 +119,20 @@ def test_refine_form_redirects_to_the_search_it_means(client) -> None:
     assert parse_qs(urlsplit(again.headers["Location"]).query) == {"q": ["志愿"], "district": ["东城区"]}
     browse = client.get("/search?q=社区&refine=1&base=district%3D%E4%B8%9C%E5%9F%8E%E5%8C%BA")
     assert parse_qs(urlsplit(browse.headers["Location"]).query) == {"district": ["东城区"], "q": ["社区"]}
+
+
+def test_cli_search_takes_within_and_theme(tmp_path_factory: pytest.TempPathFactory) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from webui.cli import main
+
+    index = str(sample_index(tmp_path_factory))
+    narrowed = CliRunner().invoke(main, ["search", "志愿", "--within", "社区", "--index", index, "--json"])
+    combined = CliRunner().invoke(main, ["search", "志愿", "社区", "--index", index, "--json"])
+    assert narrowed.exit_code == combined.exit_code == 0, narrowed.output
+    assert json.loads(narrowed.output)["total"] == json.loads(combined.output)["total"] > 0
+    themed = CliRunner().invoke(main, ["search", "--theme", "志愿服务", "--theme", "垃圾分类", "--index", index, "--json"])
+    body = json.loads(themed.output)
+    assert body["total"] > 0 and body["query"]["params"]["theme"] == ["志愿服务", "垃圾分类"]
