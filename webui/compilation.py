@@ -38,6 +38,14 @@ def _east_asian(style: Any, font: str, size: float | None = None, bold: bool | N
         style.font.bold = bold
 
 
+def _chinese(style: Any) -> None:
+    """Mark a style's text as Simplified Chinese, so programs pick the SC forms of their CJK fonts."""
+    rpr = style.element.get_or_add_rPr()
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+
+
 def _field_run(paragraph: Paragraph, kind: str) -> None:
     """Append a complex-field character run (begin, separate or end)."""
     run = paragraph.add_run()
@@ -102,6 +110,7 @@ def compile_docx(articles: Sequence[dict[str, Any]], title: str, conditions: Seq
     """The document (bytes of a .docx) of `articles` in this order (each as `Engine.article_record` gives it)."""
     document = Document()
     _east_asian(document.styles["Normal"], BODY_FONT, 12)
+    _chinese(document.styles["Normal"])
     for name in ("Title", "Heading 1", "TOC Heading"):
         _east_asian(_style(document, name), HEADING_FONT)
     document.core_properties.title = title
