@@ -238,3 +238,11 @@ def test_cli_themes_lists_counts_and_reports_problems(workflow_root: Path, tmp_p
     result = CliRunner().invoke(main, ["themes", "--index", str(workflow_root), "--json"])
     assert result.exit_code == 3
     assert "遛狗.牵绳" in result.output
+
+
+def test_advanced_form_offers_the_themes_and_passes_the_choice_on(client) -> None:
+    text = client.get("/advanced").get_data(as_text=True)
+    assert '<select id="adv-theme" name="theme">' in text and '<option value="文明养犬">文明养犬</option>' in text
+    response = client.get("/advanced", query_string={"go": "1", "all": "", "theme": "文明养犬", "district": ""})
+    assert response.status_code == 302
+    assert "共 <strong>1</strong> 条" in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -323,12 +323,14 @@ def search() -> Any:
 
 @bp.get("/advanced")
 def advanced() -> Any:
-    """The advanced search form; submitted (it GETs itself) it composes q and redirects to /search."""
+    """The advanced search form (words, scope, district, theme, column, dates, order); submitted (it GETs
+    itself) it composes q and redirects to /search."""
     if request.args.get("go"):
         return redirect(search_url(advanced_params(request.args)))
     facets = get_engine().search(SearchRequest(size=1)).to_dict()["facets"]
     return render_template(
         "advanced.html", districts=[item["value"] for item in facets.get("district") or []],
+        themes=[item["value"] for item in facets.get("theme") or []],
         columns=[item["value"] for item in facets.get("column") or []], form=request.args)
 
 
@@ -336,7 +338,7 @@ def advanced_params(form: Mapping[str, str]) -> Params:
     """/search parameters from the advanced form: the word boxes compose q, the rest pass through."""
     params: Params = {"q": compose_query(form.get("all", ""), form.get("any", ""), form.get("none", ""),
                                          form.get("phrase", ""))}
-    for name in ("district", "column"):
+    for name in ("district", "theme", "column"):
         values = [value for value in form.getlist(name) if value] if hasattr(form, "getlist") else []
         if values:
             params[name] = values
