@@ -17,7 +17,7 @@ from flask import (Blueprint, Response, abort, current_app, g, redirect, render_
                    stream_with_context, url_for)
 
 from search.request import SearchRequest
-from webui import compilation, feed, timeline
+from webui import compilation, feed, matrix, timeline
 from webui.engine import get_engine
 
 bp = Blueprint("views", __name__)
@@ -142,35 +142,6 @@ def facet_sections(facets: Mapping[str, list[dict[str, Any]]], params: Params) -
                                  for item in facets.get("month") or []]
         sections.append(section)
     return sections
-
-
-#: Shading levels of the matrix cells (CSS classes level-1 … level-N).
-MATRIX_LEVELS = 5
-
-
-def matrix_table(matrix: Mapping[str, Any] | None, params: Params) -> dict[str, Any] | None:
-    """The district × year table for the page: every cell with its count, shade and link to that district
-    and year (the undated column has no link: a year filter cannot select undated articles), and totals."""
-    if not matrix:
-        return None
-    base = {key: val for key, val in params.items() if key not in ("page", "month", "district", "year")}
-    districts, years = params.get("district", []), params.get("year", [])
-    peak = max((count for row in matrix["counts"] for count in row), default=0) or 1
-    col_totals = [sum(row[index] for row in matrix["counts"]) for index in range(len(matrix["cols"]))]
-    rows = []
-    for district, counts in zip(matrix["rows"], matrix["counts"]):
-        cells = [{"count": count, "year": year,
-                  "level": math.ceil(MATRIX_LEVELS * math.sqrt(count / peak)) if count else 0,
-                  "href": search_url(dict(base, district=[district], year=[str(year)])) if count and year else None,
-                  "selected": district in districts and str(year) in years}
-                 for year, count in zip(matrix["cols"], counts)]
-        total = sum(counts)
-        rows.append({"label": district, "cells": cells, "total": total, "selected": district in districts,
-                     "href": search_url(dict(base, district=[district], year=years)) if total else None})
-    cols = [{"label": f"{year}" if year else "日期不详", "total": total, "selected": str(year) in years,
-             "href": search_url(dict(base, district=districts, year=[str(year)])) if total and year else None}
-            for year, total in zip(matrix["cols"], col_totals)]
-    return {"rows": rows, "cols": cols, "total": sum(col_totals)}
 
 
 def describe(search_request: SearchRequest) -> list[str]:
@@ -305,7 +276,7 @@ def search() -> Any:
         "search.html", results=results, q=search_request.q, params=params,
         facet_sections=facet_sections(results["facets"], params), chips=chips(params),
         base_query=urlencode(_items(with_params(params, page=None)), safe=URL_SAFE),
-        matrix=matrix_table(results.get("matrix"), params),
+        matrix=matrix.render(results.get("matrix"), params, search_url),
         matrix_href=search_url(with_params(params, matrix=None if search_request.matrix else "1", page=None)),
         feed_href=search_url(with_params(listed, sort=None), "views.feed_atom"),
         docx_href=search_url(listed, "views.export_docx"), docx_limit=current_app.config["EXPORT_LIMIT"],
