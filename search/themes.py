@@ -91,17 +91,20 @@ def _cell_terms(cell: str) -> list[str]:
 def parse_table(data: bytes, source: str = "themes.csv") -> ThemeTable:
     """Parse a theme table (CSV: 主题, 关键词, 同义词); bad rows and terms are skipped and named in `problems`.
 
-    A term must be one run of adjacent text (no punctuation inside), because it matches as an exact
-    substring; rows with the same name are merged; lines starting with # are comments.
+    The first row is a header when it starts with 主题 (or theme, topic, name). A term must be one run of
+    adjacent text (no punctuation inside), because it matches as an exact substring; rows with the same
+    name are merged; lines starting with # are comments.
     """
     problems: list[str] = []
     merged: dict[str, tuple[list[str], list[str]]] = {}
+    first = True
     for number, row in enumerate(csv.reader(io.StringIO(decode(data))), 1):
         cells = [cell.strip() for cell in row]
         if not any(cells) or cells[0].startswith("#"):
             continue
         name = cells[0]
-        if number == 1 and name.lower() in _HEADERS:
+        header, first = first and name.lower() in _HEADERS, False
+        if header:
             continue
         if not name:
             problems.append(f"{source}:{number}: 缺少主题名 / a row without a theme name")
