@@ -226,3 +226,21 @@ def test_article_prints_without_navigation_but_with_its_bulletin(server: str, br
     assert page.locator(".doc .meta").first.is_visible()
     page.pdf(path=str(ARTIFACTS / "article-print.pdf"))
     context.close()
+
+
+def test_results_page_links_its_feed(server: str, browser) -> None:
+    import feedparser
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + "/search?q=志愿&district=东城区")
+    link = page.locator("a.feed")
+    assert link.inner_text() == "订阅本检索"
+    assert page.locator('link[rel="alternate"][type="application/atom+xml"]').get_attribute("href") == \
+        link.get_attribute("href")
+    response = page.request.get(server + link.get_attribute("href"))
+    assert response.ok and response.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(response.body())
+    assert parsed.bozo == 0 and parsed.version == "atom10"
+    assert 0 < len(parsed.entries) == min(50, shown_total(page))
+    context.close()
