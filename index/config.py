@@ -20,6 +20,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BULLETINS_INDEX", "var/index", "Index folder used when a command gets no --index."),
     Setting("BULLETINS_USER_DICT", "", "Extra jieba dictionary file (word [freq [tag]] per line)."),
     Setting("BULLETINS_SYNONYMS", "", "Synonym file replacing the bundled one (one group per line)."),
+    Setting("BULLETINS_THEMES", "", "Theme table (CSV: 主题, 关键词, 同义词) replacing the bundled one."),
     Setting("BULLETINS_CACHE_DIR", "~/.cache/bulletin-search", "Folder for jieba's prefix-dictionary cache."),
     Setting("BULLETINS_FAILPOINT", "", "Testing: names of build moments to pause at (index/failpoints.py)."),
     Setting("BULLETINS_CONVERT_TIMEOUT", "180", "Seconds LibreOffice may take to convert one .doc/.wps file."),

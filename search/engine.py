@@ -5,7 +5,8 @@ changed), so a running server sees new builds without a restart. An opened gener
 (`search.snapshot`), shared by all threads: searches run side by side, each thread with its own Whoosh
 reader; a replaced snapshot is closed once no call is using it. A search is one evaluation of the query
 tree (`search.matching`), one facet count (`search.facets`), a top-k selection and the stored fields and
-highlights of the page's hits.
+highlights of the page's hits. Theme membership (`search.themes`) is computed once per snapshot and theme
+table version; related articles come from `search.related`.
 """
 
 from __future__ import annotations
@@ -23,14 +24,16 @@ import numpy as np
 from index import schema as f
 from index.stats import build_figures, generation_figures
 from index.store import IndexLocation
-from search.facets import count_facets, facet_lists
+from search.facets import count_facets, count_matrix, facet_lists
 from search.highlight import find_spans, mark_html, paragraphs_html, snippet_html
 from search.matching import Match, Matcher
-from search.query import All, Leaf, Node, highlight_terms, parse_query, positive_leaves, unparse
+from search.query import All, Leaf, Node, highlight_terms, parse_all, parse_query, positive_leaves, unparse
+from search.related import related_documents
 from search.request import SearchRequest
 from search.results import Hit, SearchResults, Suggestion, article_url
 from search.snapshot import Snapshot
 from search.synonyms import Synonyms
+from search.themes import ThemeMembership, Themes, compute_membership
 
 MAX_SUGGESTIONS = 5
 EXPORT_CHUNK = 200
@@ -39,9 +42,10 @@ EXPORT_CHUNK = 200
 class Engine:
     """The search layer's entry point over the index under `index_root`."""
 
-    def __init__(self, index_root: str | Path, synonyms: Synonyms | None = None) -> None:
+    def __init__(self, index_root: str | Path, synonyms: Synonyms | None = None, themes: Themes | None = None) -> None:
         self.location = IndexLocation(index_root)
         self.synonyms = synonyms or Synonyms()
+        self.themes = themes or Themes()
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = Snapshot(self.location)
 
@@ -87,19 +91,31 @@ class Engine:
                 self._retire(self._snapshot)
                 self._snapshot = None
 
+    # Themes.
+
+    def _membership(self, snapshot: Snapshot) -> ThemeMembership:
+        """Theme membership of the snapshot's documents under the current theme table (computed once per
+        snapshot and table version)."""
+        table = self.themes.table()
+        return snapshot.derived("themes", table.digest,
+                                lambda: compute_membership(table, snapshot.unit_documents, snapshot.live))
+
     # Searching.
 
     def search(self, request: SearchRequest) -> SearchResults:
-        """One page of results with total, facets, snippets and (when nothing matched) suggestions."""
+        """One page of results with total, facets, snippets, (when nothing matched) suggestions and (when
+        asked for) the district × year matrix."""
         started = time.perf_counter()
-        node = parse_query(request.q)
+        node = _query_node(request)
+        marked = _marked_query(request, node)
         synonyms = self.synonyms if request.synonyms else None
         terms = highlight_terms(node, synonyms, request.scope == "title")
         relevance = _order_is_relevance(request, node)
         with self._use() as snapshot:
             matcher = Matcher(snapshot, synonyms, request.scope == "title")
             match = matcher.evaluate(node)
-            counts = count_facets(snapshot.columns, match.mask, request)
+            counts = count_facets(snapshot.columns, match.mask, request, self._membership(snapshot))
+            matrix = count_matrix(snapshot.columns, counts).to_dict() if request.matrix else None
             if relevance:
                 matcher.add_word_scores(match, counts.docnums)
             offset = (request.page - 1) * request.size
@@ -109,14 +125,14 @@ class Engine:
                 stored = snapshot.stored_fields(docnum)
                 headline_spans = find_spans(stored[f.HEADLINE], terms, headline=True)
                 body_spans = find_spans(stored[f.BODY], terms)
-                hits.append(_hit(stored, request.q, mark_html(stored[f.HEADLINE], headline_spans),
+                hits.append(_hit(stored, marked, mark_html(stored[f.HEADLINE], headline_spans),
                                  snippet_html(stored[f.BODY], body_spans), float(match.score[docnum])))
             suggestions = self._suggestions(snapshot, request, node, matcher.units) if counts.total == 0 else []
         return SearchResults(
             query={"q": request.q, "parsed": unparse(node), "params": request.to_params()},
             total=counts.total, page=request.page, size=request.size,
             took_ms=round((time.perf_counter() - started) * 1000, 1),
-            hits=hits, facets=facet_lists(counts, request), suggestions=suggestions)
+            hits=hits, facets=facet_lists(counts, request), suggestions=suggestions, matrix=matrix)
 
     def count(self, request: SearchRequest) -> int:
         """How many articles match `request` (no hits, no facets)."""
@@ -125,12 +141,15 @@ class Engine:
 
     def _count(self, snapshot: Snapshot, request: SearchRequest, units: dict | None = None) -> int:
         match = Matcher(snapshot, self.synonyms if request.synonyms else None,
-                        request.scope == "title", units).evaluate(parse_query(request.q))
-        return count_facets(snapshot.columns, match.mask, request).total
+                        request.scope == "title", units).evaluate(_query_node(request))
+        return count_facets(snapshot.columns, match.mask, request, self._membership(snapshot)).total
 
     def _suggestions(self, snapshot: Snapshot, request: SearchRequest, node: Node | None,
                      units: dict) -> list[Suggestion]:
-        """Alternatives that do have results: no filters, whole text, synonyms on, fewer terms, no quotes."""
+        """Alternatives that do have results: no filters, whole text, synonyms on, fewer terms, no quotes.
+
+        `node` is the whole query (q and within), so an alternative with fewer terms or no quotes is a new
+        `q` without `within`."""
         candidates: list[tuple[str, SearchRequest]] = []
         if request.has_filters():
             candidates.append(("去掉筛选条件 / without filters", request.without_filters()))
@@ -143,11 +162,11 @@ class Engine:
                 rest = All(tuple(child for child in node.children if child is not dropped))
                 candidates.append((f"去掉“{unparse(dropped)}” / without {unparse(dropped)}",
                                    replace(request, q=unparse(rest.children[0] if len(rest.children) == 1 else rest),
-                                           page=1)))
+                                           within=[], page=1)))
         if any(leaf.phrase for leaf in positive_leaves(node)):
             loose = " ".join(unparse(Leaf(word, title=leaf.title)) for leaf in positive_leaves(node)
                              for word in leaf.text.split())
-            candidates.append(("不加引号 / without quotes", replace(request, q=loose, page=1)))
+            candidates.append(("不加引号 / without quotes", replace(request, q=loose, within=[], page=1)))
         found: list[Suggestion] = []
         for label, candidate in candidates:
             total = self._count(snapshot, candidate, units)
@@ -157,29 +176,61 @@ class Engine:
                 break
         return found
 
+    def _ordered(self, snapshot: Snapshot, request: SearchRequest, limit: int | None) -> tuple[int, list[int]]:
+        """How many articles match, and the first `limit` (all when None) docnums in the request's order."""
+        node = _query_node(request)
+        relevance = _order_is_relevance(request, node)
+        matcher = Matcher(snapshot, self.synonyms if request.synonyms else None, request.scope == "title")
+        match = matcher.evaluate(node)
+        counts = count_facets(snapshot.columns, match.mask, request, self._membership(snapshot))
+        if relevance:
+            matcher.add_word_scores(match, counts.docnums)
+        return counts.total, _ranked(snapshot, counts.passing, match, request, relevance, limit).tolist()
+
     def export(self, request: SearchRequest) -> Iterator[dict[str, Any]]:
         """Every match in the request's order (no paging, no snippets): rows for CSV."""
-        node = parse_query(request.q)
-        relevance = _order_is_relevance(request, node)
+        marked = _marked_query(request, _query_node(request))
         with self._use() as snapshot:
-            matcher = Matcher(snapshot, self.synonyms if request.synonyms else None, request.scope == "title")
-            match = matcher.evaluate(node)
-            counts = count_facets(snapshot.columns, match.mask, request)
-            if relevance:
-                matcher.add_word_scores(match, counts.docnums)
-            docnums = _ranked(snapshot, counts.passing, match, request, relevance, None).tolist()
+            _, docnums = self._ordered(snapshot, request, None)
             for start in range(0, len(docnums), EXPORT_CHUNK):
                 rows = [snapshot.stored_fields(docnum) for docnum in docnums[start:start + EXPORT_CHUNK]]
                 for stored in rows:
-                    row = _hit(stored, request.q, "", "", 0.0).to_dict()
+                    row = _hit(stored, marked, "", "", 0.0).to_dict()
                     for name in ("headline_html", "snippet", "score"):
                         row.pop(name)
                     yield row
 
+    def collect(self, request: SearchRequest, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """How many articles match, and the first `limit` of them in the request's order, each a whole
+        article (`article_record`): for feeds and the 汇编 document."""
+        with self._use() as snapshot:
+            total, docnums = self._ordered(snapshot, request, max(limit, 0))
+            return total, [article_record(snapshot.stored_fields(docnum)) for docnum in docnums]
+
+    def articles(self, article_ids: list[str]) -> list[dict[str, Any]]:
+        """The live articles among `article_ids`, in that order, each once (`article_record`)."""
+        with self._use() as snapshot:
+            found = []
+            for article_id in dict.fromkeys(article_ids):
+                docnum = snapshot.docnum_of(article_id)
+                if docnum is not None:
+                    found.append(article_record(snapshot.stored_fields(docnum)))
+            return found
+
+    def theme_overview(self) -> dict[str, Any]:
+        """The theme table in effect (file, problems) and how many live articles have each theme."""
+        table = self.themes.table()
+        with self._use() as snapshot:
+            counts = self._membership(snapshot).counts(snapshot.live)
+        return {"file": table.source, "problems": list(table.problems),
+                "themes": [{"name": theme.name, "keywords": list(theme.keywords), "synonyms": list(theme.synonyms),
+                            "articles": counts.get(theme.name, 0)} for theme in table.themes]}
+
     # Documents.
 
     def article(self, article_id: str, q: str = "") -> dict[str, Any] | None:
-        """All stored fields of an article, `body_html`/`headline_html` with `q` marked, its bulletin and siblings."""
+        """All stored fields of an article, `body_html`/`headline_html` with `q` marked, its bulletin, siblings
+        and related articles."""
         terms = highlight_terms(parse_query(q), self.synonyms)
         with self._use() as snapshot:
             docnum = snapshot.docnum_of(article_id)
@@ -187,6 +238,7 @@ class Engine:
                 return None
             stored = dict(snapshot.stored_fields(docnum))
             siblings = _bulletin_documents(snapshot, stored[f.BULLETIN_ID])
+            related = related_documents(snapshot, docnum)
         headline_spans = find_spans(stored[f.HEADLINE], terms, headline=True)
         body_spans = find_spans(stored[f.BODY], terms)
         stored.pop(f.FILE_HASH, None)
@@ -200,6 +252,9 @@ class Engine:
             "siblings": [{"id": other[f.ID_], "headline": other[f.HEADLINE], "column": other[f.COLUMN],
                           "ordinal": other[f.ORDINAL], "url": article_url(other[f.ID_], q)}
                          for other in siblings if other[f.ID_] != article_id],
+            "related": [{"id": other[f.ID_], "headline": other[f.HEADLINE], "date": other.get(f.DATE, ""),
+                         "district": other.get(f.DISTRICT, ""), "url": article_url(other[f.ID_])}
+                        for other in related],
         })
         return stored
 
@@ -224,6 +279,11 @@ class Engine:
         with self._use() as snapshot:
             return {**generation_figures(snapshot.segments), **build_figures(snapshot.generation, snapshot.meta)}
 
+    def built_at(self) -> str:
+        """When the live generation was built (ISO timestamp)."""
+        with self._use() as snapshot:
+            return snapshot.meta.built_at
+
     def latest_bulletins(self, limit: int = 10) -> list[dict[str, Any]]:
         """The newest bulletins (by date), each with its header fields and article count."""
         with self._use() as snapshot:
@@ -232,6 +292,28 @@ class Engine:
             order = np.lexsort((-snapshot.id_rank[firsts], -columns.date_num[firsts]))
             documents = [snapshot.stored_fields(doc) for doc in firsts[order][:max(limit, 0)].tolist()]
         return [_bulletin_header(doc, doc.get(f.BULLETIN_META) or {}) for doc in documents]
+
+
+def _query_node(request: SearchRequest) -> Node | None:
+    """The query tree of a request: `q` and every `within` text, all required."""
+    return parse_all([request.q, *request.within]) if request.within else parse_query(request.q)
+
+
+def _marked_query(request: SearchRequest, node: Node | None) -> str:
+    """The query text an article page should highlight: `q`, or the whole tree's text when there is `within`."""
+    return unparse(node) if request.within else request.q
+
+
+def article_record(stored: dict[str, Any]) -> dict[str, Any]:
+    """An article with what a compilation or a feed shows of it: id, headline, body, date, district, column,
+    source and its bulletin (series, issue, issue_label, total, office)."""
+    return {
+        "id": stored[f.ID_], "headline": stored.get(f.HEADLINE, ""), "body": stored.get(f.BODY, ""),
+        "date": stored.get(f.DATE, ""), "district": stored.get(f.DISTRICT, ""), "column": stored.get(f.COLUMN, ""),
+        "source": stored.get(f.SOURCE, ""), "series": stored.get(f.SERIES, ""), "issue": stored.get(f.ISSUE),
+        "issue_label": stored.get(f.ISSUE_LABEL, ""), "total_issue": stored.get(f.TOTAL),
+        "office": stored.get(f.OFFICE, ""), "bulletin_id": stored.get(f.BULLETIN_ID, ""),
+    }
 
 
 def _order_is_relevance(request: SearchRequest, node: Node | None) -> bool:

@@ -1,4 +1,4 @@
-"""Facet counts (district, year, month, column) and filters, from per-document columns held as numpy arrays.
+"""Facet counts (district, theme, year, month, column) and filters, from per-document columns as numpy arrays.
 
 `FacetColumns` holds each filterable field as one integer code per document and the value of each code.
 `count_facets` takes the query's matches (a boolean mask or docnums) and applies the request's filters as
@@ -6,6 +6,12 @@ array operations: the non-facet filters (source, series, date range) to everythi
 filter to every facet but itself, so a facet shows what selecting another of its values would give. Counts
 are one `bincount` per facet over the documents its scope keeps (found once per distinct scope), so
 counting every match of a broad query costs about as much as a narrow one.
+The theme facet comes from the snapshot's theme membership (`search.themes`): a popcount per theme.
+
+`count_matrix` is the district × year view, a two-dimensional facet: matches per district and year under
+every filter except the district, year and month ones, so each cell is what selecting that district and
+year gives, and a row (column) summed over the selected years (districts), or over all when none are
+selected, equals that district's (year's) facet count.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from index.model import DISTRICTS
+from index.schema import CITY_LEVEL
 from search.request import SearchRequest
+from search.themes import ThemeMembership
 
 FACETS = ("district", "year", "month", "column")
 #: Every column a filter or an order reads.
@@ -80,12 +89,26 @@ class FacetColumns:
 
 @dataclass
 class FacetCounts:
-    """The result of counting: which matches pass every filter, and per-facet counts {value: count}."""
+    """The result of counting: which matches pass every filter, and per-facet counts {value: count}.
+
+    `base` is the matches under the non-facet filters and `selected` each facet filter's mask, so a view
+    can count under every filter but some (`scope`)."""
 
     passing: np.ndarray
     counters: dict[str, dict[Any, int]]
     #: The documents of `passing`, ascending.
     docnums: np.ndarray
+    base: np.ndarray | None = None
+    selected: dict[str, np.ndarray] | None = None
+
+    def scope(self, *ignored: str) -> np.ndarray:
+        """The matches under every filter except the facet filters named in `ignored`."""
+        assert self.base is not None and self.selected is not None
+        scope = self.base.copy()
+        for name, mask in self.selected.items():
+            if name not in ignored:
+                scope &= mask
+        return scope
 
     @property
     def total(self) -> int:
@@ -107,10 +130,12 @@ def as_mask(columns: FacetColumns, matches: np.ndarray | Iterable[int]) -> np.nd
     return mask
 
 
-def count_facets(columns: FacetColumns, matches: np.ndarray | Iterable[int], request: SearchRequest) -> FacetCounts:
+def count_facets(columns: FacetColumns, matches: np.ndarray | Iterable[int], request: SearchRequest,
+                 themes: ThemeMembership | None = None) -> FacetCounts:
     """Count facet values over `matches` (the query's matches) under the request's filters.
 
-    The same pass yields the matches that pass every filter, so the hits need no second query.
+    The same pass yields the matches that pass every filter, so the hits need no second query. Without
+    `themes` there is no theme facet, and a theme filter matches nothing.
     """
     base = as_mask(columns, matches).copy()
     if request.sources:
@@ -123,6 +148,8 @@ def count_facets(columns: FacetColumns, matches: np.ndarray | Iterable[int], req
     wanted = {"district": request.districts, "year": request.years, "month": request.months,
               "column": request.columns}
     selected = {name: columns[name].isin(values) for name, values in wanted.items() if values}
+    if request.themes:
+        selected["theme"] = themes.mask(request.themes) if themes is not None else np.zeros(columns.size, bool)
     passing = base.copy()
     for mask in selected.values():
         passing &= mask
@@ -140,7 +167,48 @@ def count_facets(columns: FacetColumns, matches: np.ndarray | Iterable[int], req
         column = columns[name]
         counts = np.bincount(column.codes[docnums], minlength=len(column.values))
         counters[name] = {column.values[code]: int(counts[code]) for code in np.flatnonzero(counts)}
-    return FacetCounts(passing, counters, scopes[everything])
+    result = FacetCounts(passing, counters, scopes[everything], base, selected)
+    counters["theme"] = themes.counts(result.scope("theme")) if themes is not None else {}
+    return result
+
+
+@dataclass
+class Matrix:
+    """Matches per district (rows) and year (columns; 0 = undated): the district × year view."""
+
+    rows: list[str]
+    cols: list[int]
+    counts: list[list[int]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "cols": self.cols, "counts": self.counts}
+
+
+def count_matrix(columns: FacetColumns, counts: FacetCounts) -> Matrix:
+    """The district × year counts of a search (see the module's docstring for which filters apply).
+
+    Rows are the 16 districts in their usual order, 市级, then any other district value that has matches;
+    columns every year from the earliest to the latest with matches, then 0 when some matches are undated.
+    """
+    scope = counts.scope("district", "year", "month")
+    district, year = columns["district"], columns["year"]
+    width = len(year.values)
+    cells = np.bincount(district.codes[scope].astype(np.int64) * width + year.codes[scope],
+                        minlength=len(district.values) * width).reshape(len(district.values), width)
+    by_row = dict(zip(district.values, cells.sum(axis=1).tolist()))
+    fixed = [*DISTRICTS, CITY_LEVEL]
+    rows = fixed + sorted((value for value in district.values if value not in fixed and by_row[value]),
+                          key=lambda value: (-by_row[value], value))
+    by_col = dict(zip(year.values, cells.sum(axis=0).tolist()))
+    dated = [value for value in year.values if value and by_col[value]]
+    cols = list(range(min(dated), max(dated) + 1)) if dated else []
+    if by_col.get(0):
+        cols.append(0)
+    row_codes = {value: code for code, value in enumerate(district.values)}
+    col_codes = {value: code for code, value in enumerate(year.values)}
+    table = [[int(cells[row_codes[row], col_codes[col]]) if row in row_codes and col in col_codes else 0
+              for col in cols] for row in rows]
+    return Matrix(rows, cols, table)
 
 
 def _label(name: str, value: Any) -> str:
@@ -154,13 +222,13 @@ def _label(name: str, value: Any) -> str:
 def facet_lists(counts: FacetCounts, request: SearchRequest) -> dict[str, list[dict[str, Any]]]:
     """The `facets` part of the contract: lists of {value, label, count, selected} per facet.
 
-    Order: count descending then value; years newest first; months in calendar order. Selected values
-    stay listed with count 0 so they can be unselected. The month facet appears only when exactly one
-    year is selected.
+    Order: count descending then value (themes: then table order); years newest first; months in calendar
+    order. Selected values stay listed with count 0 so they can be unselected. The month facet appears only
+    when exactly one year is selected.
     """
-    selected = {"district": request.districts, "year": request.years, "month": request.months,
-                "column": request.columns}
-    names = ["district", "year", "column"] + (["month"] if len(request.years) == 1 else [])
+    selected = {"district": request.districts, "theme": request.themes, "year": request.years,
+                "month": request.months, "column": request.columns}
+    names = ["district", "theme", "year", "column"] + (["month"] if len(request.years) == 1 else [])
     result = {}
     for name in names:
         counter = dict(counts.counters[name])
@@ -170,6 +238,8 @@ def facet_lists(counts: FacetCounts, request: SearchRequest) -> dict[str, list[d
             order = sorted(counter, key=lambda value: -value)
         elif name == "month":
             order = sorted(counter)
+        elif name == "theme":
+            order = sorted(counter, key=lambda value: -counter[value])
         else:
             order = sorted(counter, key=lambda value: (-counter[value], str(value)))
         result[name] = [{"value": value, "label": _label(name, value), "count": counter[value],

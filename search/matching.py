@@ -191,9 +191,18 @@ class Matcher:
 
     def _bm25f(self, headline: np.ndarray, body: np.ndarray, lengths: np.ndarray, averages: np.ndarray,
                frequency: int) -> np.ndarray:
-        """BM25F of per-document field frequencies, `frequency` documents containing the term."""
-        normal = 1.0 - B + B * lengths / averages
-        weighted = HEADLINE_WEIGHT * headline / normal[:, 0] + body / normal[:, 1]
-        live = self.snapshot.live_count
-        idf = math.log(1.0 + (live - frequency + 0.5) / (frequency + 0.5))
-        return idf * weighted * (K1 + 1.0) / (weighted + K1)
+        return bm25f(headline, body, lengths, averages, frequency, self.snapshot.live_count)
+
+
+def idf(frequency: int, live: int) -> float:
+    """BM25's inverse document frequency of a term in `frequency` of `live` documents."""
+    return math.log(1.0 + (live - frequency + 0.5) / (frequency + 0.5))
+
+
+def bm25f(headline: np.ndarray, body: np.ndarray, lengths: np.ndarray, averages: np.ndarray, frequency: int,
+          live: int) -> np.ndarray:
+    """BM25F of per-document field frequencies (lengths: documents × 2), `frequency` of `live` documents
+    containing the term."""
+    normal = 1.0 - B + B * lengths / averages
+    weighted = HEADLINE_WEIGHT * headline / normal[:, 0] + body / normal[:, 1]
+    return idf(frequency, live) * weighted * (K1 + 1.0) / (weighted + K1)

@@ -221,6 +221,22 @@ def parse_query(text: str) -> Node | None:
     return _Parser(tokenize(prepare(text))).parse()
 
 
+def parse_all(texts: list[str]) -> Node | None:
+    """The tree of several query texts that must all match (在结果中检索: `q` then each `within`).
+
+    Each text is parsed on its own and the trees are ANDed, with nested ANDs flattened, so `A` within `B`
+    is the tree of `A B`, and `a OR b` within `c` is `(a OR b) c`, not `a OR (b c)`.
+    """
+    parts: list[Node] = []
+    for text in texts:
+        node = parse_query(text)
+        if isinstance(node, All):
+            parts.extend(node.children)
+        elif node is not None:
+            parts.append(node)
+    return _all(list(parts))
+
+
 def unparse(node: Node | None) -> str:
     """Query text that parses back to `node` (used to build suggestions)."""
     if node is None:

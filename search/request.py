@@ -4,7 +4,9 @@ Decisions: `page` must be a whole number ≥ 1 (else QueryError); `size` outside
 1000 → 100) because a too-large page size is harmless to correct, but a non-number is an error. A query
 longer than MAX_QUERY_CHARS and a page beyond the first MAX_OFFSET results are errors that say so (like
 Elasticsearch's max_result_window: nobody reads page 2,000, and filters find it faster). Repeated
-parameters and comma-separated values both give lists. Unknown `sort`/`scope` values are errors.
+parameters and comma-separated values both give lists (except `within`, whose values are query text and
+may hold commas). Unknown `sort`/`scope` values are errors. `within` (在结果中检索) narrows `q`: the
+articles matching `q` and every `within` text, exactly as if they were one query `q within…`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ class SearchRequest:
     size: int = DEFAULT_SIZE
     synonyms: bool = True
     scope: str = "all"
+    #: 在结果中检索: more query texts the matches must also satisfy (ANDed with `q`).
+    within: list[str] = field(default_factory=list)
+    #: Campaign themes (`search.themes`); several = OR, like districts.
+    themes: list[str] = field(default_factory=list)
+    #: Also count matches per district and year (the district × year matrix).
+    matrix: bool = False
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -66,6 +74,8 @@ class SearchRequest:
         """Parse query-string style parameters (values may be strings or lists of strings)."""
         return cls(
             q=_last(params, "q"),
+            within=_texts(params, "within"),
+            themes=_strings(params, "theme"),
             districts=_strings(params, "district"),
             years=[_int(value, "year", "年份", 1, 9999) for value in _strings(params, "year")],
             months=[_int(value, "month", "月份", 1, 12) for value in _strings(params, "month")],
@@ -79,6 +89,7 @@ class SearchRequest:
             size=_int(_last(params, "size") or str(DEFAULT_SIZE), "size", "每页条数", None, None),
             synonyms=_switch(_last(params, "synonyms"), True),
             scope=_last(params, "scope") or "all",
+            matrix=_switch(_last(params, "matrix"), False, "matrix"),
         )
 
     def to_params(self) -> dict[str, str | list[str]]:
@@ -86,8 +97,11 @@ class SearchRequest:
         params: dict[str, str | list[str]] = {}
         if self.q:
             params["q"] = self.q
-        for name, values in (("district", self.districts), ("year", self.years), ("month", self.months),
-                             ("column", self.columns), ("source", self.sources), ("series", self.series)):
+        if self.within:
+            params["within"] = list(self.within)
+        for name, values in (("theme", self.themes), ("district", self.districts), ("year", self.years),
+                             ("month", self.months), ("column", self.columns), ("source", self.sources),
+                             ("series", self.series)):
             if values:
                 params[name] = [str(value) for value in values]
         if self.date_from:
@@ -104,16 +118,18 @@ class SearchRequest:
             params["synonyms"] = "off"
         if self.scope != "all":
             params["scope"] = self.scope
+        if self.matrix:
+            params["matrix"] = "1"
         return params
 
     def has_filters(self) -> bool:
         """True when any filter (not the query text) narrows the search."""
-        return bool(self.districts or self.years or self.months or self.date_from or self.date_to
+        return bool(self.themes or self.districts or self.years or self.months or self.date_from or self.date_to
                     or self.columns or self.sources or self.series)
 
     def without_filters(self) -> SearchRequest:
         """The same query with every filter removed (first page)."""
-        return replace(self, districts=[], years=[], months=[], date_from=None, date_to=None,
+        return replace(self, themes=[], districts=[], years=[], months=[], date_from=None, date_to=None,
                        columns=[], sources=[], series=[], page=1)
 
 
@@ -142,6 +158,11 @@ def _strings(params: Params, name: str) -> list[str]:
     return found
 
 
+def _texts(params: Params, name: str) -> list[str]:
+    """Every non-empty value of a repeatable text parameter (commas kept), stripped, order kept, no repeats."""
+    return list(dict.fromkeys(value.strip() for value in _values(params, name) if value.strip()))
+
+
 def _int(text: str, name: str, label: str, low: int | None, high: int | None) -> int:
     try:
         number = int(text.strip())
@@ -164,7 +185,7 @@ def _date(text: str, name: str, label: str) -> date | None:
         raise QueryError(f"{label}无效 / {name} must be a date like 2021-03-31, got {text!r}") from None
 
 
-def _switch(text: str, default: bool) -> bool:
+def _switch(text: str, default: bool, name: str = "synonyms") -> bool:
     lowered = text.lower()
     if not lowered:
         return default
@@ -172,4 +193,4 @@ def _switch(text: str, default: bool) -> bool:
         return True
     if lowered in ("off", "0", "false", "no"):
         return False
-    raise QueryError(f"开关参数无效 / synonyms must be on or off, got {text!r}")
+    raise QueryError(f"开关参数无效 / {name} must be on or off, got {text!r}")

@@ -64,10 +64,13 @@ class SearchResults:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     suggestions: list[Suggestion] = field(default_factory=list)
+    #: The district × year view {rows, cols, counts}, when the request asked for it.
+    matrix: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: {query, total, page, size, took_ms, hits, facets, suggestions}."""
-        return {
+        """The JSON contract: {query, total, page, size, took_ms, hits, facets, suggestions}, and `matrix`
+        when the request asked for it."""
+        result = {
             "query": self.query,
             "total": self.total,
             "page": self.page,
@@ -77,3 +80,6 @@ class SearchResults:
             "facets": self.facets,
             "suggestions": [suggestion.to_dict() for suggestion in self.suggestions],
         }
+        if self.matrix is not None:
+            result["matrix"] = self.matrix
+        return result

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from whoosh import index as whoosh_index
@@ -35,6 +35,8 @@ _POSTINGS_EXT = ".pst"
 CACHE_MIN_POSTINGS = 2000
 #: Memory the posting cache of one snapshot may hold (per process), least recently used entries go first.
 CACHE_BYTES = 64 * 2**20
+
+T = TypeVar("T")
 
 
 class PostingCache:
@@ -98,6 +100,8 @@ class Snapshot:
         self.average_words = _averages(self.word_lengths, self.live)
         self.id_rank = _id_rank(segments)
         self._orders: dict[str, np.ndarray] = {}
+        self._derived: dict[str, tuple[Any, Any]] = {}
+        self._derived_lock = threading.Lock()
         self._cache = PostingCache()
         self._local = threading.local()
         self._readers: list[Any] = []
@@ -213,6 +217,37 @@ class Snapshot:
         work = sum(part.units.work(symbols) for part in parts) if len(parts) > 1 else 0
         map_segments(count, parts, work)
         return headline, body
+
+    def unit_documents(self, symbols: Sequence[int]) -> np.ndarray:
+        """A boolean per document: the unit sequence occurs in its headline or body."""
+        found = np.zeros(self.size, dtype=bool)
+        for part in self.segments.segments:
+            positions = part.units.occurrences(symbols)
+            if positions.size:
+                fields = np.searchsorted(part.field_starts, positions, side="right") - 1
+                found[part.base + fields // 2] = True
+        return found
+
+    def document_frequency(self, field: str, word: str) -> int:
+        """In how many documents a jieba word occurs in a word field (Whoosh's count, deleted ones included)."""
+        total = 0
+        for leaf in self._leaves():
+            try:
+                total += leaf.term_info(field, word).doc_frequency()
+            except TermNotFound:
+                continue
+        return total
+
+    def derived(self, kind: str, key: Any, compute: Callable[[], T]) -> T:
+        """A structure computed from this snapshot, kept while `key` stays the same (one per `kind`), such as
+        theme membership keyed by the theme table's digest. One thread computes it; the others wait for it."""
+        with self._derived_lock:
+            known = self._derived.get(kind)
+            if known is not None and known[0] == key:
+                return known[1]
+            value = compute()
+            self._derived[kind] = (key, value)
+            return value
 
     def order(self, sort: str) -> np.ndarray:
         """Rank of every document in date order ("date": newest first, "date-asc": oldest first)."""

@@ -1,9 +1,10 @@
-"""Shared fixtures: the corpora in ../shared and the converters (LibreOffice, Tesseract): skipped when absent,
-failing when CI is set."""
+"""Shared fixtures: the corpora in ../shared and the converters (LibreOffice, Tesseract), skipped when absent
+and failing when CI is set; and an index of a sample of the bench corpus built once per session."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,21 @@ def cjk_font() -> Path:
     require_converter("A CJK font", None if found else "apt-get install fonts-noto-cjk")
     assert found is not None
     return found
+#: The bench sample: every SAMPLE_EVERY-th bench bulletin (about 120 bulletins, 1,400 articles).
+SAMPLE_EVERY = 12
+
+
+@pytest.fixture(scope="session")
+def bench_sample(bench_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(source folder, index root) of every SAMPLE_EVERY-th bench bulletin, copied and indexed once."""
+    from index.writer import build
+
+    files = sorted((bench_dir / "bulletins").rglob("*.txt"))[::SAMPLE_EVERY]
+    source = tmp_path_factory.mktemp("bench-src")
+    for path in files:
+        target = source / path.relative_to(bench_dir / "bulletins")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    root = tmp_path_factory.mktemp("bench-index")
+    build([source], root, full=True, progress=False, log=lambda message: None)
+    return source, root

@@ -22,7 +22,8 @@ from webui.users import UsersError, UserStore
 
 PASSWORD = "correct horse battery"
 #: Every kind of page and endpoint the login guards.
-GUARDED = ["/", "/search?q=文明", "/advanced", "/export.csv?q=文明", "/opensearch.xml", "/api/search?q=文明",
+GUARDED = ["/", "/search?q=文明", "/advanced", "/export.csv?q=文明", "/export.docx?q=文明", "/feed.atom?q=文明",
+           "/opensearch.xml", "/api/search?q=文明",
            "/api/stats", "/article/x", "/api/article/x"]
 BULLETINS_EXE = Path(sys.executable).parent / "bulletins"
 

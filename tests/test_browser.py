@@ -1,4 +1,5 @@
-"""The real server in a subprocess, driven by headless chromium: search, facet, article, offline, screenshots."""
+"""The real server in a subprocess, driven by headless chromium: search, facet, article, offline, screenshots;
+ticking and exporting results, the district × year matrix, search within results, printing an article."""
 
 from __future__ import annotations
 
@@ -138,4 +139,108 @@ def test_phone_width_puts_the_sidebar_below_the_results(server: str, browser) ->
     page.screenshot(path=str(ARTIFACTS / "search-phone.png"), full_page=True)
     page.goto(server + "/")
     page.screenshot(path=str(ARTIFACTS / "home-phone.png"), full_page=True)
+    context.close()
+
+
+def test_tick_two_results_and_export_them_as_a_word_document(server: str, browser, tmp_path: Path) -> None:
+    import docx
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.goto(server + "/search?q=志愿")
+    picks = page.locator(".hits .hit .pick")
+    assert picks.count() >= 2
+    chosen = [page.locator(".hits .hit h2 a").nth(index).inner_text() for index in (0, 1)]
+    picks.nth(0).check()
+    picks.nth(1).check()
+    with page.expect_download() as download_info:
+        page.locator("#export-ticked").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".docx")
+    target = tmp_path / download.suggested_filename
+    download.save_as(str(target))
+    document = docx.Document(str(target))
+    headings = [paragraph.text for paragraph in document.paragraphs if paragraph.style.name == "Heading 1"]
+    assert headings == [f"1. {chosen[0]}", f"2. {chosen[1]}"]
+    assert document.paragraphs[0].text == "材料汇编：志愿"
+    context.close()
+
+
+def test_a_matrix_cell_leads_to_as_many_results_as_it_shows(server: str, browser) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + "/search?q=志愿")
+    page.locator("a.matrix-toggle").click()
+    page.wait_for_url(re.compile(r"matrix=1"))
+    cells = page.locator("table.matrix tbody td:not(.total) a")
+    assert cells.count() > 5
+    cell = cells.nth(cells.count() // 2)
+    shown = int(cell.inner_text())
+    cell.click()
+    page.wait_for_url(re.compile(r"district=.*year=|year=.*district="))
+    assert shown_total(page) == shown
+    assert page.locator("table.matrix td.selected").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "matrix-1280.png"), full_page=True)
+    context.close()
+
+
+def test_matrix_scrolls_sideways_on_a_phone(server: str, browser) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    page = context.new_page()
+    page.goto(server + "/search?q=志愿&matrix=1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = page.locator(".matrix-scroll")
+    assert box.evaluate("element => element.scrollWidth > element.clientWidth")
+    page.screenshot(path=str(ARTIFACTS / "matrix-phone.png"), full_page=True)
+    context.close()
+
+
+def test_search_within_results_keeps_both_and_shows_chips(server: str, browser) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + "/search?q=志愿")
+    before = shown_total(page)
+    page.locator("#refine").check()
+    assert page.locator("#header-q").input_value() == ""
+    page.locator("#header-q").fill("社区")
+    page.locator("#header-q").press("Enter")
+    page.wait_for_url(re.compile(r"within="))
+    assert 0 < shown_total(page) < before
+    chips = page.locator(".chips .chip").all_inner_texts()
+    assert any("检索：志愿" in chip for chip in chips) and any("在结果中：社区" in chip for chip in chips)
+    context.close()
+
+
+def test_article_prints_without_navigation_but_with_its_bulletin(server: str, browser) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + "/search?q=志愿")
+    page.locator(".hits .hit h2 a").first.click()
+    page.wait_for_url(re.compile(r"/article/"))
+    assert page.locator(".related li").count() > 0
+    assert page.locator(".site-header").is_visible() and not page.locator(".source-line").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible() and not page.locator(".breadcrumbs").is_visible()
+    assert not page.locator(".related").is_visible()
+    assert page.locator(".source-line").is_visible() and "出处：" in page.locator(".source-line").inner_text()
+    assert page.locator(".doc .meta").first.is_visible()
+    page.pdf(path=str(ARTIFACTS / "article-print.pdf"))
+    context.close()
+
+
+def test_results_page_links_its_feed(server: str, browser) -> None:
+    import feedparser
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + "/search?q=志愿&district=东城区")
+    link = page.locator("a.feed")
+    assert link.inner_text() == "订阅本检索"
+    assert page.locator('link[rel="alternate"][type="application/atom+xml"]').get_attribute("href") == \
+        link.get_attribute("href")
+    response = page.request.get(server + link.get_attribute("href"))
+    assert response.ok and response.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(response.body())
+    assert parsed.bozo == 0 and parsed.version == "atom10"
+    assert 0 < len(parsed.entries) == min(50, shown_total(page))
     context.close()

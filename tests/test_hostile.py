@@ -27,10 +27,12 @@ from webui import MAX_REQUEST_BYTES, create_app
 from webui.engine import close_engine
 from webui.views import EXPORT_LIMIT
 
-PAGES = ("/", "/search", "/advanced", "/export.csv", "/opensearch.xml", "/api/search", "/api/stats")
+PAGES = ("/", "/search", "/advanced", "/export.csv", "/export.docx", "/feed.atom", "/opensearch.xml", "/api/search",
+         "/api/stats")
 ID_PAGES = ("/article/{}", "/bulletin/{}", "/api/article/{}", "/api/bulletin/{}")
 PARAMETERS = ("q", "district", "year", "month", "from", "to", "column", "source", "series", "sort", "page", "size",
-              "synonyms", "scope", "go", "all", "any", "none", "phrase", "unknown")
+              "synonyms", "scope", "go", "all", "any", "none", "phrase", "theme", "within", "matrix", "id",
+              "unknown")
 #: Characters hostile input is made of: query syntax, markup, quotes, zero-width and control characters,
 #: NUL, full-width forms, astral characters and the bench corpus's own script.
 HOSTILE = list('"“”()|:：-－ORANDNOT标题title<>&\'/\\%#?=;') + [

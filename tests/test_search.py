@@ -194,7 +194,7 @@ def test_contract_shape(engine: Engine) -> None:
     assert hit["url"] == f"/article/{hit['id']}?q=%E6%B5%B7%E6%B7%80%E5%8C%BA%20%E5%88%9B%E5%9F%8E"
     assert (hit["date"], hit["year"], hit["issue"], hit["total_issue"]) == ("2020-03-15", 2020, 5, 1005)
     assert data["took_ms"] >= 0
-    assert set(data["facets"]) == {"district", "year", "column"}
+    assert set(data["facets"]) == {"district", "theme", "year", "column"}
 
 
 def test_suggestions_when_nothing_matches(engine: Engine) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,27 +10,18 @@ import pytest
 from index.analysis import word_terms
 from index.normalize import is_cjk, normalize
 from index.parser import parse_file
-from index.writer import build
 from search.engine import Engine
 from search.request import SearchRequest
 
 pytestmark = pytest.mark.bench
 
-SAMPLE_EVERY = 12
 SEED = 20240611
 
 
 @pytest.fixture(scope="module")
-def bench(bench_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, list[tuple[str, str]]]:
-    """An engine over every SAMPLE_EVERY-th bench bulletin, and the normalised (headline, body) of each article."""
-    files = sorted((bench_dir / "bulletins").rglob("*.txt"))[::SAMPLE_EVERY]
-    source = tmp_path_factory.mktemp("bench-src")
-    for path in files:
-        target = source / path.relative_to(bench_dir / "bulletins")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-    root = tmp_path_factory.mktemp("bench-index")
-    build([source], root, full=True, progress=False, log=lambda message: None)
+def bench(bench_sample: tuple[Path, Path]) -> tuple[Engine, list[tuple[str, str]]]:
+    """An engine over the bench sample (conftest), and the normalised (headline, body) of each article."""
+    source, root = bench_sample
     texts = [(normalize(article.headline), normalize(article.body))
              for path in sorted(source.rglob("*.txt")) for article in parse_file(path).articles]
     engine = Engine(root)

@@ -41,6 +41,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, overrides: Mapping[
         PAGE_SIZE=20,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         SITE_NAME="简报检索",
+        #: Most articles in a 汇编 of all results (/export.docx without ticked ids).
+        EXPORT_LIMIT=500,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -35,6 +35,9 @@ main.add_command(search)
 from webui.cli_users import users  # noqa: E402
 
 main.add_command(users)
+from webui.cli_themes import themes  # noqa: E402
+
+main.add_command(themes)
 
 
 if __name__ == "__main__":

@@ -25,22 +25,24 @@ _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 @click.option("--from", "date_from", default="", help="Earliest date, e.g. 2021-01-01.")
 @click.option("--to", "date_to", default="", help="Latest date, e.g. 2021-12-31.")
 @click.option("--column", multiple=True, help="Only this column (repeatable).")
+@click.option("--theme", multiple=True, help="Only articles of this theme (repeatable; see `bulletins themes`).")
+@click.option("--within", multiple=True, help="Search these words within the results of QUERY (repeatable).")
 @click.option("--sort", type=click.Choice(["relevance", "date", "date-asc"]), default="relevance")
 @click.option("--page", default="1", help="Page number (from 1).")
 @click.option("--size", default="20", help="Results per page (1-100).")
 @click.option("--no-synonyms", is_flag=True, help="Do not expand abbreviations to their full forms.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of the web API.")
 def search(query: tuple[str, ...], index_dir: str | None, district: tuple[str, ...], year: tuple[str, ...],
-           date_from: str, date_to: str, column: tuple[str, ...], sort: str, page: str, size: str,
-           no_synonyms: bool, as_json: bool) -> None:
+           date_from: str, date_to: str, column: tuple[str, ...], theme: tuple[str, ...], within: tuple[str, ...],
+           sort: str, page: str, size: str, no_synonyms: bool, as_json: bool) -> None:
     """Search bulletins for QUERY (terms are ANDed; "phrase", -exclude, OR, (groups), 标题:term)."""
     from index.dictionary import use_compact_dictionary
     from search.engine import Engine
 
     use_compact_dictionary()
     params = {"q": " ".join(query), "district": list(district), "year": list(year), "from": date_from,
-              "to": date_to, "column": list(column), "sort": sort, "page": page, "size": size,
-              "synonyms": "off" if no_synonyms else "on"}
+              "to": date_to, "column": list(column), "theme": list(theme), "within": list(within), "sort": sort,
+              "page": page, "size": size, "synonyms": "off" if no_synonyms else "on"}
     try:
         request = SearchRequest.from_params(params)
         engine = Engine(config.index_dir(index_dir))

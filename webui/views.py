@@ -1,4 +1,5 @@
-"""The HTML pages: home, search with facets and timeline, advanced search, article, bulletin, CSV, OpenSearch."""
+"""The HTML pages: home, search with facets, timeline and district × year matrix, advanced search, article,
+bulletin, and the exports of a search: CSV, the Atom feed and the 汇编 Word document."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
                    stream_with_context, url_for)
 
 from search.errors import QueryError
 from search.request import SearchRequest
-from webui import timeline
+from webui import compilation, feed, matrix, timeline
 from webui.engine import get_engine
 
 bp = Blueprint("views", __name__)
@@ -27,7 +28,7 @@ Params = dict[str, Any]
 URL_SAFE = "!$'()*,/:;?@"
 
 #: Facet sidebar sections in display order: parameter name and Chinese heading.
-FACETS = (("district", "区"), ("year", "年份"), ("column", "栏目"))
+FACETS = (("district", "区"), ("theme", "主题"), ("year", "年份"), ("column", "栏目"))
 #: Sort choices: parameter value and label; an empty query sorts newest first under "relevance".
 SORTS = (("relevance", "相关度"), ("date", "最新"), ("date-asc", "最早"))
 #: CSV columns of /export.csv.
@@ -35,8 +36,8 @@ SORTS = (("relevance", "相关度"), ("date", "最新"), ("date-asc", "最早"))
 EXPORT_LIMIT = 20_000
 CSV_COLUMNS = ("id", "date", "district", "column", "source", "headline", "series", "issue", "total_issue", "url")
 #: Filter parameters shown as removable chips, with their label prefix.
-CHIP_LABELS = {"district": "区", "year": "年份", "month": "月份", "column": "栏目", "source": "来源", "series": "刊物",
-               "from": "起", "to": "止", "scope": "范围"}
+CHIP_LABELS = {"within": "在结果中", "theme": "主题", "district": "区", "year": "年份", "month": "月份", "column": "栏目",
+               "source": "来源", "series": "刊物", "from": "起", "to": "止", "scope": "范围"}
 
 
 @bp.app_template_global("search_url")
@@ -62,6 +63,12 @@ def parse_request(args: Mapping[str, Any] | None = None) -> SearchRequest:
     return SearchRequest.from_params(source.to_dict(flat=False) if hasattr(source, "to_dict") else source)
 
 
+def _items(params: Params) -> list[tuple[str, str]]:
+    """(name, value) pairs of parameters, a list value giving one pair per item."""
+    return [(key, str(item)) for key, value in params.items() if value not in ("", [], None)
+            for item in (value if isinstance(value, (list, tuple)) else [value])]
+
+
 def search_url(params: Params, endpoint: str = "views.search") -> str:
     """URL of `endpoint` with these parameters (lists become repeated parameters).
 
@@ -72,8 +79,7 @@ def search_url(params: Params, endpoint: str = "views.search") -> str:
     path = paths.get(endpoint)
     if path is None:
         path = paths[endpoint] = url_for(endpoint)
-    items = [(key, item) for key, value in params.items() if value not in ("", [], None)
-             for item in (value if isinstance(value, (list, tuple)) else [value])]
+    items = _items(params)
     return f"{path}?{urlencode(items, safe=URL_SAFE)}" if items else path
 
 
@@ -110,8 +116,15 @@ def with_params(params: Params, **values: Any) -> Params:
 
 
 def chips(params: Params) -> list[dict[str, str]]:
-    """The active filters as removable chips: label and the URL without that filter."""
+    """The active filters as removable chips: label and the URL without that filter.
+
+    With 在结果中检索 the query text is a chip too; removing it makes the first `within` text the query.
+    """
     found = []
+    within = params.get("within") or []
+    if within and params.get("q"):
+        promoted = dict(without(params, "within", within[0]), q=within[0])
+        found.append({"label": f"检索：{params['q']}", "href": search_url(promoted)})
     for name, prefix in CHIP_LABELS.items():
         value = params.get(name)
         for item in (value if isinstance(value, list) else [value] if value else []):
@@ -132,6 +145,37 @@ def facet_sections(facets: Mapping[str, list[dict[str, Any]]], params: Params) -
                                  for item in facets.get("month") or []]
         sections.append(section)
     return sections
+
+
+def describe(search_request: SearchRequest) -> list[str]:
+    """The conditions of a search in words, one line each (for a feed's subtitle and a 汇编's title page)."""
+    lines = [f"检索词：{search_request.q}" if search_request.q else "检索词：（无，全部文章）"]
+    lines += [f"在结果中检索：{text}" for text in search_request.within]
+    for label, values in (("主题", search_request.themes), ("区", search_request.districts),
+                          ("年份", search_request.years), ("月份", search_request.months),
+                          ("栏目", search_request.columns), ("来源", search_request.sources),
+                          ("刊物", search_request.series)):
+        if values:
+            lines.append(f"{label}：{'、'.join(str(value) for value in values)}")
+    if search_request.date_from or search_request.date_to:
+        lines.append(f"日期：{search_request.date_from or '不限'} 至 {search_request.date_to or '不限'}")
+    if search_request.scope == "title":
+        lines.append("范围：仅标题")
+    if not search_request.synonyms:
+        lines.append("不使用同义词")
+    return lines
+
+
+def search_title(search_request: SearchRequest) -> str:
+    """A short name of a search: its query words, else its first filter, else 全部文章."""
+    words = " ".join([search_request.q, *search_request.within]).strip()
+    if words:
+        return words
+    for values in (search_request.themes, search_request.districts, search_request.columns,
+                   [f"{year}年" for year in search_request.years]):
+        if values:
+            return "、".join(str(value) for value in values)
+    return "全部文章"
 
 
 def timeline_chart(facets: Mapping[str, list[dict[str, Any]]], params: Params) -> Any:
@@ -193,16 +237,53 @@ def home() -> str:
     return render_template("home.html", stats=engine.stats(), latest=engine.latest_bulletins(10))
 
 
+#: Parameters that may repeat (kept as lists when read back from a query string).
+LIST_PARAMS = ("theme", "district", "year", "month", "column", "source", "series")
+
+
+def refined_params(args: Mapping[str, Any]) -> Params | None:
+    """The parameters a 在结果中检索 submission means, or None when the box is a plain new search.
+
+    The results page's search form carries the current search in `base` (a query string); ticked
+    (`refine`), the typed words become one more `within` text of that search, else they start a new one.
+    """
+    if "base" not in args:
+        return None
+    typed = (args.get("q") or "").strip()
+    if not args.get("refine"):
+        return {"q": typed} if typed else {}
+    base: Params = {key: values if key in ("within", *LIST_PARAMS) else values[-1]
+                    for key, values in parse_qs(args.get("base") or "").items()}
+    base.pop("page", None)
+    if typed and typed != base.get("q") and typed not in base.get("within", []):
+        if base.get("q"):
+            base["within"] = [*base.get("within", []), typed]
+        else:
+            base["q"] = typed
+    return base
+
+
 @bp.get("/search")
-def search() -> str:
-    """Results with highlights, facets, chips, timeline, sort and pagination; empty q browses newest first."""
+def search() -> Any:
+    """Results with highlights, facets, chips, timeline, matrix, sort and pagination; empty q browses newest
+    first. A 在结果中检索 submission redirects to the search it means."""
+    refined = refined_params(request.args)
+    if refined is not None:
+        return redirect(search_url(refined))
     search_request = parse_request()
     results = get_engine().search(search_request).to_dict()
     params = search_request.to_params()
     pages = max(1, math.ceil(results["total"] / search_request.size))
+    listed = with_params(params, page=None, size=None, matrix=None)
     return render_template(
         "search.html", results=results, q=search_request.q, params=params,
         facet_sections=facet_sections(results["facets"], params), chips=chips(params),
+        base_query=urlencode(_items(with_params(params, page=None)), safe=URL_SAFE),
+        matrix=matrix.render(results.get("matrix"), params, search_url),
+        matrix_href=search_url(with_params(params, matrix=None if search_request.matrix else "1", page=None)),
+        feed_href=search_url(with_params(listed, sort=None), "views.feed_atom"),
+        docx_href=search_url(listed, "views.export_docx"), docx_limit=current_app.config["EXPORT_LIMIT"],
+        export_fields=_items(listed),
         chart=timeline_chart(results["facets"], params), sorts=sort_links(params, search_request.q),
         pages=pages, page_links=page_links(search_request.page, pages, params) if pages > 1 else [],
         prev_href=search_url(with_params(params, page=str(search_request.page - 1) if search_request.page > 2 else None))
@@ -216,12 +297,14 @@ def search() -> str:
 
 @bp.get("/advanced")
 def advanced() -> Any:
-    """The advanced search form; submitted (it GETs itself) it composes q and redirects to /search."""
+    """The advanced search form (words, scope, district, theme, column, dates, order); submitted (it GETs
+    itself) it composes q and redirects to /search."""
     if request.args.get("go"):
         return redirect(search_url(advanced_params(request.args)))
     facets = get_engine().search(SearchRequest(size=1)).to_dict()["facets"]
     return render_template(
         "advanced.html", districts=[item["value"] for item in facets.get("district") or []],
+        themes=[item["value"] for item in facets.get("theme") or []],
         columns=[item["value"] for item in facets.get("column") or []], form=request.args)
 
 
@@ -229,7 +312,7 @@ def advanced_params(form: Mapping[str, str]) -> Params:
     """/search parameters from the advanced form: the word boxes compose q, the rest pass through."""
     params: Params = {"q": compose_query(form.get("all", ""), form.get("any", ""), form.get("none", ""),
                                          form.get("phrase", ""))}
-    for name in ("district", "column"):
+    for name in ("district", "theme", "column"):
         values = [value for value in form.getlist(name) if value] if hasattr(form, "getlist") else []
         if values:
             params[name] = values
@@ -328,6 +411,61 @@ def _cell(value: Any) -> str:
     """A CSV cell; text that a spreadsheet would run as a formula gets a leading apostrophe."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+#: Entries of a search's Atom feed.
+FEED_SIZE = 50
+
+
+@bp.get("/feed.atom")
+def feed_atom() -> Response:
+    """The newest FEED_SIZE matches of a search as an Atom 1.0 feed (any search parameters; sort and page
+    are ignored: a feed is always newest first)."""
+    search_request = replace(parse_request(), sort="date", page=1, size=FEED_SIZE, matrix=False)
+    engine = get_engine()
+    total, articles = engine.collect(search_request, FEED_SIZE)
+    params = with_params(search_request.to_params(), sort=None, size=None)
+    site = current_app.config["SITE_NAME"]
+    info = feed.FeedInfo(
+        title=f"{site}：{search_title(search_request)}",
+        subtitle="；".join(describe(search_request)) + f"。共 {total} 条，本订阅为最新 {len(articles)} 条。",
+        key=urlencode(sorted(_items(params))),
+        self_url=request.host_url.rstrip("/") + search_url(params, "views.feed_atom"),
+        html_url=request.host_url.rstrip("/") + search_url(dict(params, sort="date")),
+        fallback_updated=engine.built_at(), generator=site)
+    document = feed.atom(info, articles, lambda article_id: url_for("views.article", article_id=article_id,
+                                                                    _external=True))
+    return Response(document, mimetype="application/atom+xml", content_type="application/atom+xml; charset=utf-8")
+
+
+@bp.get("/export.docx")
+def export_docx() -> Response:
+    """The 汇编 of a search as a Word document: the ticked articles (`id`, repeatable, in the order given),
+    or else every result in the search's order, up to the app's EXPORT_LIMIT (500)."""
+    search_request = replace(parse_request(), page=1, matrix=False)
+    engine = get_engine()
+    ticked = [value.strip() for value in request.args.getlist("id") if value.strip()]
+    if ticked:
+        articles = engine.articles(ticked)
+        if not articles:
+            abort(404, "勾选的文章都已不在索引中。")
+        summary = f"收录勾选的 {len(articles)} 篇文章"
+        if len(articles) < len(dict.fromkeys(ticked)):
+            summary += f"（另有 {len(dict.fromkeys(ticked)) - len(articles)} 篇已不在索引中）"
+    else:
+        limit = int(current_app.config["EXPORT_LIMIT"])
+        total, articles = engine.collect(search_request, limit)
+        summary = (f"检索结果共 {total} 篇，全部收录" if total <= limit
+                   else f"检索结果共 {total} 篇，收录排在前面的 {limit} 篇")
+    today = datetime.now().astimezone().date()
+    document = compilation.compile_docx(
+        articles, title=f"材料汇编：{search_title(search_request)}", conditions=describe(search_request),
+        summary=summary + "，按检索结果的顺序排列。", generated=today, author=current_app.config["SITE_NAME"])
+    response = Response(document, mimetype=compilation.MIME)
+    name = f"材料汇编-{today.isoformat()}.docx"
+    response.headers["Content-Disposition"] = (f"attachment; filename=compilation-{today.isoformat()}.docx; "
+                                               f"filename*=UTF-8''{quote(name)}")
+    return response
 
 
 @bp.get("/opensearch.xml")
