@@ -10,6 +10,7 @@ headings for Chinese, which Word and LibreOffice map to what the machine has.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -26,6 +27,14 @@ from webui.feed import bulletin_label
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: Characters XML 1.0 cannot hold (control characters but tab and line breaks, surrogates, U+FFFE/FFFF):
+#: a query or a damaged text may carry them, and python-docx refuses them.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: Any) -> Any:
+    """`value` with the characters XML cannot hold removed (strings only; anything else as it is)."""
+    return NOT_XML.sub("", value) if isinstance(value, str) else value
 
 
 def _east_asian(style: Any, font: str, size: float | None = None, bold: bool | None = None) -> None:
@@ -108,6 +117,9 @@ def meta_text(article: dict[str, Any]) -> str:
 def compile_docx(articles: Sequence[dict[str, Any]], title: str, conditions: Sequence[str], summary: str,
                  generated: date, author: str) -> bytes:
     """The document (bytes of a .docx) of `articles` in this order (each as `Engine.article_record` gives it)."""
+    articles = [{key: xml_safe(value) for key, value in article.items()} for article in articles]
+    title, summary, author = xml_safe(title), xml_safe(summary), xml_safe(author)
+    conditions = [xml_safe(line) for line in conditions]
     document = Document()
     _east_asian(document.styles["Normal"], BODY_FONT, 12)
     _chinese(document.styles["Normal"])

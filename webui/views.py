@@ -32,8 +32,9 @@ FACETS = (("district", "区"), ("theme", "主题"), ("year", "年份"), ("column
 #: Sort choices: parameter value and label; an empty query sorts newest first under "relevance".
 SORTS = (("relevance", "相关度"), ("date", "最新"), ("date-asc", "最早"))
 #: CSV columns of /export.csv.
-#: The most results one export holds (more is refused with a message: narrow the search).
-EXPORT_LIMIT = 20_000
+#: The most results one CSV export holds (more is refused with a message: narrow the search); app setting
+#: CSV_EXPORT_LIMIT. The Word 汇编 has its own, smaller limit (EXPORT_LIMIT).
+CSV_EXPORT_LIMIT = 20_000
 CSV_COLUMNS = ("id", "date", "district", "column", "source", "headline", "series", "issue", "total_issue", "url")
 #: Filter parameters shown as removable chips, with their label prefix.
 CHIP_LABELS = {"within": "在结果中", "theme": "主题", "district": "区", "year": "年份", "month": "月份", "column": "栏目",
@@ -373,7 +374,7 @@ def bulletin(bulletin_id: str) -> str:
 def export_csv() -> Response:
     """Every match as CSV (UTF-8 with BOM so Excel reads it), streamed row by row."""
     search_request = replace(parse_request(), page=1)
-    limit = current_app.config.get("EXPORT_LIMIT", EXPORT_LIMIT)
+    limit = current_app.config.get("CSV_EXPORT_LIMIT", CSV_EXPORT_LIMIT)
     total = get_engine().search(replace(search_request, size=1)).total
     if total > limit:
         raise QueryError(f"导出条数过多 / too many results to export: {total:,}, at most {limit:,}; "
