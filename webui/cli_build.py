@@ -95,6 +95,12 @@ def format_stats(figures: dict[str, Any]) -> str:
         lines += [f"  {name}: {count}" for name, count in figures["districts"].items()]
         lines.append("years:")
         lines += [f"  {year}: {count}" for year, count in figures["years"].items()]
+    vocabulary = figures.get("vocabulary")
+    if vocabulary:
+        lines.append(f"vocabulary: {vocabulary['entries']} entries ({vocabulary['words']} words, "
+                     f"{vocabulary['phrases']} headline phrases), {vocabulary['pinyin_keys']} pinyin keys")
+    elif "vocabulary" in figures:
+        lines.append("vocabulary: none (query assistance is off until the next full build)")
     problems = figures.get("problems") or []
     lines.append("check: ok" if not problems else "check: DAMAGED, rebuild with `bulletins build SRC --full`")
     lines += [f"  {problem}" for problem in problems]

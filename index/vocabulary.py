@@ -1,0 +1,306 @@
+"""The query vocabulary of a generation: what the index holds, as words, phrases and their pinyin.
+
+Built with every generation (`build_vocabulary`, called by `index.writer` before the generation is checked
+and made live), so it is versioned and swapped with the index it describes. It holds, from the index itself:
+
+* entries: every jieba word with its document frequency (summed over segments, deleted documents included
+  as in Whoosh's own statistics), the clauses of headlines (headline phrases, counted over live articles),
+  and the districts, columns and offices of live articles; a sorted string table with a count and a bitmask
+  of kinds per entry (`index.strings`);
+* the pinyin of every all-hanzi entry except headline phrases (pypinyin with its phrase dictionary, toneless,
+  ü written v and also u), as full syllables and as initials: a marisa trie of keys (``f`` + letters,
+  ``i`` + initials) whose ids index a CSR table of entries, most frequent first, and the same keys as a
+  sorted table with the count of each key's most frequent entry (for completing a pinyin prefix).
+
+Files: ``vocabulary.arrays`` (`index.arrayfile`, checksummed) and ``vocabulary.pinyin.marisa``, both
+mapped read-only by searches. An incremental build reuses the pinyin of the words the previous vocabulary
+already had, so only new words go through pypinyin.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import marisa_trie
+import numpy as np
+from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import SegmentReader
+
+from index import schema as f
+from index.arrayfile import ArrayFile, ArrayFileError, write_array_file
+from index.atomic import replacing
+from index.generation import Generation
+from index.normalize import normalize
+from index.pinyin import initials, is_hanzi, syllables
+from index.strings import StringTable, pack, unpack
+
+ARRAYS_NAME = "vocabulary.arrays"
+TRIE_NAME = "vocabulary.pinyin.marisa"
+VERSION = 2
+
+WORD, HEADLINE, DISTRICT, COLUMN, OFFICE = 1, 2, 4, 8, 16
+KIND_NAMES = {WORD: "word", HEADLINE: "headline", DISTRICT: "district", COLUMN: "column", OFFICE: "office"}
+#: Longest entry that gets pinyin (longer ones are phrases nobody types in pinyin).
+MAX_PINYIN_CHARS = 12
+#: Headline clauses kept as phrases: between these lengths, holding a hanzi.
+PHRASE_CHARS = (2, 30)
+_CLAUSE_BREAKS = re.compile(r"[^\w\u3400-\u9fff]+|_+")
+FULL, INITIALS = "f", "i"
+
+
+class VocabularyError(Exception):
+    """A vocabulary file is missing or damaged; the message names it."""
+
+
+def headline_phrases(headline: str) -> list[str]:
+    """The clauses of a normalised headline that are kept as phrases (split at punctuation and spaces)."""
+    low, high = PHRASE_CHARS
+    return [part for part in _CLAUSE_BREAKS.split(headline)
+            if low <= len(part) <= high and any(is_hanzi(char) for char in part)]
+
+
+def _segment_words(path: Path, part: Any) -> tuple[list[str], list[int]]:
+    """A segment's words and document frequencies: from its array file, or (a segment written before
+    vocabularies existed) from Whoosh's term table, which is slower."""
+    if "vocab.words.blob" in part.file.names():
+        array = part.file.array
+        return unpack(array("vocab.words.blob"), array("vocab.words.offsets")), array("vocab.words.df").tolist()
+    found: Counter[str] = Counter()
+    with _segment_reader(path, part) as reader:
+        for name in f.WORD_FIELDS:
+            for term, info in reader.iter_field(name):
+                word = term.decode("utf-8")
+                found[word] = max(found[word], info.doc_frequency())
+    return list(found), list(found.values())
+
+
+def _segment_headlines(path: Path, part: Any) -> list[str]:
+    """A segment's normalised headlines, one per document (read back from Whoosh for an older segment)."""
+    if "vocab.headlines.blob" in part.file.names():
+        return unpack(part.file.array("vocab.headlines.blob"), part.file.array("vocab.headlines.offsets"))
+    with _segment_reader(path, part) as reader:
+        return [normalize(reader.stored_fields(docnum).get(f.HEADLINE) or "") for docnum in range(part.doc_count)]
+
+
+@contextmanager
+def _segment_reader(path: Path, part: Any) -> Iterator[Any]:
+    reader = SegmentReader(FileStorage(str(path)), f.build_schema(), part.segment)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def _previous_pinyin(previous: Path | None) -> dict[str, str]:
+    """Entry text → space-separated syllables from an earlier vocabulary (empty when there is none)."""
+    if previous is None:
+        return {}
+    try:
+        vocabulary = Vocabulary(previous)
+    except VocabularyError:
+        return {}
+    try:
+        texts = unpack(vocabulary.file.array("entries.blob"), vocabulary.file.array("entries.offsets"))
+        spelled = unpack(vocabulary.file.array("pinyin.blob"), vocabulary.file.array("pinyin.offsets"))
+        return {text: value for text, value in zip(texts, spelled) if value}
+    finally:
+        vocabulary.close()
+
+
+def build_vocabulary(path: Path, previous: Path | None = None) -> dict[str, int]:
+    """Write the vocabulary of the committed generation at `path`; reuse pinyin from generation `previous`.
+
+    Returns its figures (entries, words, phrases, pinyin keys)."""
+    generation = Generation(path)
+    live = generation.live()
+    counts: Counter[str] = Counter()
+    kinds: dict[str, int] = {}
+    for part in generation.segments:
+        words_, frequencies = _segment_words(path, part)
+        counts.update(dict(zip(words_, frequencies)))
+    for word in counts:
+        kinds[word] = WORD
+    words = len(counts)
+    phrases: Counter[str] = Counter()
+    for part in generation.segments:
+        local_live = live[part.base:part.base + part.doc_count]
+        headlines = _segment_headlines(path, part)
+        for headline, alive in zip(headlines, local_live.tolist()):
+            if alive:
+                phrases.update(set(headline_phrases(headline)))
+    for phrase, count in phrases.items():
+        kinds[phrase] = kinds.get(phrase, 0) | HEADLINE
+        counts[phrase] = max(counts[phrase], count)
+    for name, kind in ((f.DISTRICT, DISTRICT), (f.COLUMN, COLUMN), (f.OFFICE, OFFICE)):
+        for value, count in _column_counts(generation, live, name).items():
+            kinds[value] = kinds.get(value, 0) | kind
+            counts[value] = max(counts[value], count)
+    texts = sorted(counts)
+    known = _previous_pinyin(previous)
+    spelled = []
+    for text in texts:
+        if kinds[text] != HEADLINE and len(text) <= MAX_PINYIN_CHARS and is_hanzi(text):
+            value = known.get(text)
+            if value is None:
+                value = " ".join(syllables(text) or [])
+            spelled.append(value)
+        else:
+            spelled.append("")
+    trie, offsets, entries = _pinyin_index(texts, spelled, counts)
+    arrays: dict[str, np.ndarray] = {}
+    arrays["entries.blob"], arrays["entries.offsets"] = pack(texts)
+    arrays["entries.count"] = np.array([counts[text] for text in texts], dtype=np.int32)
+    arrays["entries.kinds"] = np.array([kinds[text] for text in texts], dtype=np.uint8)
+    arrays["pinyin.blob"], arrays["pinyin.offsets"] = pack(spelled)
+    arrays["keys.offsets"], arrays["keys.entries"] = offsets, entries
+    ordered_keys = sorted(trie.keys())
+    arrays["sorted_keys.blob"], arrays["sorted_keys.offsets"] = pack(ordered_keys)
+    arrays["sorted_keys.id"] = np.array([trie[key] for key in ordered_keys], dtype=np.int32)
+    best = entries[offsets[arrays["sorted_keys.id"]]] if len(ordered_keys) else np.empty(0, np.int32)
+    arrays["sorted_keys.count"] = arrays["entries.count"][best] if len(best) else np.empty(0, np.int32)
+    figures = {"entries": len(texts), "words": words, "phrases": len(phrases), "pinyin_keys": len(trie)}
+    with replacing(path / TRIE_NAME) as stream:
+        stream.write(trie.tobytes())
+    write_array_file(path / ARRAYS_NAME, arrays, {
+        "version": VERSION, "doc_count": generation.doc_count_all, "toc_generation": generation.toc_generation,
+        "trie_keys": len(trie), **figures})
+    return figures
+
+
+def _column_counts(generation: Generation, live: np.ndarray, name: str) -> dict[str, int]:
+    codes, values = generation.string_column(name)
+    found = np.bincount(codes[live], minlength=len(values)) if len(values) else np.zeros(0, np.int64)
+    return {value: int(count) for value, count in zip(values, found.tolist()) if value and count}
+
+
+def _pinyin_index(texts: list[str], spelled: list[str],
+                  counts: Counter[str]) -> tuple[marisa_trie.Trie, np.ndarray, np.ndarray]:
+    """The key trie and its CSR table: for each key id, the entries it spells, most frequent first."""
+    keyed: dict[str, list[int]] = {}
+    for number, value in enumerate(spelled):
+        if not value:
+            continue
+        parts = value.split()
+        letters = "".join(parts)
+        names = {FULL + letters}
+        if "v" in letters:
+            names.add(FULL + letters.replace("v", "u"))
+        if len(parts) > 1:
+            names.add(INITIALS + initials(parts))
+        for name in names:
+            keyed.setdefault(name, []).append(number)
+    trie = marisa_trie.Trie(list(keyed))
+    ordered = [[] for _ in range(len(trie))]
+    for name, members in keyed.items():
+        ordered[trie[name]] = sorted(members, key=lambda number: (-counts[texts[number]], texts[number]))
+    offsets = np.zeros(len(trie) + 1, dtype=np.int64)
+    np.cumsum([len(members) for members in ordered], out=offsets[1:])
+    entries = np.array([number for members in ordered for number in members], dtype=np.int32)
+    return trie, offsets, entries
+
+
+class Vocabulary:
+    """The vocabulary of generation `path`, mapped read-only (VocabularyError when it is missing or damaged)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.file = ArrayFile(self.path / ARRAYS_NAME)
+        except ArrayFileError as error:
+            raise VocabularyError(str(error)) from error
+        meta = self.file.meta
+        if meta.get("version") != VERSION:
+            raise VocabularyError(f"{self.file.path} has version {meta.get('version')}, {VERSION} expected")
+        self.trie = marisa_trie.Trie()
+        try:
+            self.trie.mmap(str(self.path / TRIE_NAME))
+        except Exception as error:  # noqa: BLE001 - marisa raises several kinds for a missing or bad file
+            raise VocabularyError(f"cannot map {self.path / TRIE_NAME}: {error}") from error
+        if len(self.trie) != meta.get("trie_keys"):
+            raise VocabularyError(f"{self.path / TRIE_NAME} does not match {self.file.path.name}")
+        array = self.file.array
+        self.entries = StringTable(array("entries.blob"), array("entries.offsets"))
+        self.counts = array("entries.count")
+        self.kinds = array("entries.kinds")
+        self.key_offsets = array("keys.offsets")
+        self.key_entries = array("keys.entries")
+        self.sorted_keys = StringTable(array("sorted_keys.blob"), array("sorted_keys.offsets"))
+        self.sorted_key_ids = array("sorted_keys.id")
+        self.sorted_key_counts = array("sorted_keys.count")
+        self.figures = {name: int(meta.get(name, 0)) for name in ("entries", "words", "phrases", "pinyin_keys")}
+
+    def close(self) -> None:
+        self.trie = marisa_trie.Trie()
+
+    def verify(self) -> list[str]:
+        """Problems found in the vocabulary files (empty when sound)."""
+        damaged = self.file.verify()
+        return [f"{self.file.path.name}: damaged arrays {', '.join(damaged)}"] if damaged else []
+
+    def count(self, text: str) -> int:
+        """The entry's count (document frequency of a word), 0 when it is not in the vocabulary."""
+        index = self.entries.find(text)
+        return int(self.counts[index]) if index >= 0 else 0
+
+    def is_word(self, text: str) -> bool:
+        """True when `text` is a jieba word of the index (or a district, column or office)."""
+        index = self.entries.find(text)
+        return index >= 0 and bool(self.kinds[index] & (WORD | DISTRICT | COLUMN | OFFICE))
+
+    def completions(self, prefix: str, limit: int) -> list[tuple[str, int, int]]:
+        """Up to `limit` entries starting with `prefix` (not `prefix` itself), most frequent first:
+        (text, count, kinds)."""
+        low, high = self.entries.prefix_range(prefix)
+        if high <= low:
+            return []
+        counts = self.counts[low:high]
+        take = min(high - low, limit + 1)
+        best = np.argpartition(-counts, take - 1)[:take] if take < high - low else np.arange(high - low)
+        best = best[np.lexsort((best, -counts[best]))]
+        found = []
+        for offset in best.tolist():
+            text = self.entries[low + offset]
+            if text != prefix:
+                found.append((text, int(counts[offset]), int(self.kinds[low + offset])))
+        return found[:limit]
+
+    def spelled(self, key: str) -> list[int]:
+        """Entries whose pinyin key (FULL or INITIALS + letters) is `key`, most frequent first."""
+        if key not in self.trie:
+            return []
+        number = self.trie[key]
+        return self.key_entries[self.key_offsets[number]:self.key_offsets[number + 1]].tolist()
+
+    def key_prefixes(self, kind: str, letters: str) -> list[str]:
+        """The keys of `kind` that are prefixes of `letters` (without the kind mark), shortest first."""
+        return sorted((key[1:] for key in self.trie.prefixes(kind + letters) if len(key) > 1), key=len)
+
+    def spelled_completions(self, kind: str, prefix: str, limit: int) -> list[int]:
+        """Entries whose key of `kind` starts with `prefix`, most frequent first (a few per key)."""
+        low, high = self.sorted_keys.prefix_range(kind + prefix)
+        if high <= low:
+            return []
+        counts = self.sorted_key_counts[low:high]
+        take = min(high - low, limit)
+        best = np.argpartition(-counts, take - 1)[:take] if take < high - low else np.arange(high - low)
+        found: dict[int, int] = {}
+        for offset in best.tolist():
+            number = int(self.sorted_key_ids[low + offset])
+            for member in self.key_entries[self.key_offsets[number]:self.key_offsets[number + 1]][:3].tolist():
+                found[member] = int(self.counts[member])
+        return sorted(found, key=lambda member: (-found[member], member))[:limit]
+
+    def text(self, entry: int) -> str:
+        return self.entries[entry]
+
+
+def open_vocabulary(path: Path) -> Vocabulary | None:
+    """The vocabulary of generation `path`, or None when it has none (an index built before vocabularies)."""
+    if not (Path(path) / ARRAYS_NAME).exists():
+        return None
+    return Vocabulary(path)
