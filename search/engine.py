@@ -23,6 +23,7 @@ import numpy as np
 from index import schema as f
 from index.stats import build_figures, generation_figures
 from index.store import IndexLocation
+from search.assist import assist, vocabulary_of
 from search.facets import count_facets, facet_lists
 from search.highlight import find_spans, mark_html, paragraphs_html, snippet_html
 from search.matching import Match, Matcher
@@ -30,6 +31,7 @@ from search.query import All, Leaf, Node, highlight_terms, parse_query, positive
 from search.request import SearchRequest
 from search.results import Hit, SearchResults, Suggestion, article_url
 from search.snapshot import Snapshot
+from search.suggest import suggestions
 from search.synonyms import Synonyms
 
 MAX_SUGGESTIONS = 5
@@ -112,11 +114,19 @@ class Engine:
                 hits.append(_hit(stored, request.q, mark_html(stored[f.HEADLINE], headline_spans),
                                  snippet_html(stored[f.BODY], body_spans), float(match.score[docnum])))
             suggestions = self._suggestions(snapshot, request, node, matcher.units) if counts.total == 0 else []
+            assistance = assist(snapshot, synonyms, request, node, counts.total,
+                                lambda other: self._count(snapshot, other, matcher.units), matcher.units)
+        if assistance.correction is not None:
+            corrected = self.search(replace(request, q=assistance.correction, correct=False))
+            corrected.corrected_from = request.q
+            corrected.took_ms = round((time.perf_counter() - started) * 1000, 1)
+            return corrected
         return SearchResults(
             query={"q": request.q, "parsed": unparse(node), "params": request.to_params()},
             total=counts.total, page=request.page, size=request.size,
             took_ms=round((time.perf_counter() - started) * 1000, 1),
-            hits=hits, facets=facet_lists(counts, request), suggestions=suggestions)
+            hits=hits, facets=facet_lists(counts, request), suggestions=suggestions,
+            did_you_mean=assistance.did_you_mean)
 
     def count(self, request: SearchRequest) -> int:
         """How many articles match `request` (no hits, no facets)."""
@@ -156,6 +166,12 @@ class Engine:
             if len(found) >= MAX_SUGGESTIONS:
                 break
         return found
+
+    def suggest(self, q: str, history: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Completions of `q` as it is being typed (`search.suggest`), `history` from the query log first."""
+        with self._use() as snapshot:
+            vocabulary = vocabulary_of(snapshot)
+        return suggestions(vocabulary, q, history)
 
     def export(self, request: SearchRequest) -> Iterator[dict[str, Any]]:
         """Every match in the request's order (no paging, no snippets): rows for CSV."""
@@ -222,7 +238,9 @@ class Engine:
     def stats(self) -> dict[str, Any]:
         """What the index holds: counts, date range, per-district and per-year counts, build information."""
         with self._use() as snapshot:
-            return {**generation_figures(snapshot.segments), **build_figures(snapshot.generation, snapshot.meta)}
+            vocabulary = vocabulary_of(snapshot)
+            return {**generation_figures(snapshot.segments), **build_figures(snapshot.generation, snapshot.meta),
+                    "vocabulary": vocabulary.figures if vocabulary is not None else None}
 
     def latest_bulletins(self, limit: int = 10) -> list[dict[str, Any]]:
         """The newest bulletins (by date), each with its header fields and article count."""

@@ -39,6 +39,8 @@ class SearchRequest:
     size: int = DEFAULT_SIZE
     synonyms: bool = True
     scope: str = "all"
+    #: False for 仍然搜索: search exactly what was typed, never a correction of it.
+    correct: bool = True
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -69,6 +71,7 @@ class SearchRequest:
             size=_int(_last(params, "size") or str(DEFAULT_SIZE), "size", "每页条数", None, None),
             synonyms=_switch(_last(params, "synonyms"), True),
             scope=_last(params, "scope") or "all",
+            correct=_switch(_last(params, "correct"), True, "correct"),
         )
 
     def to_params(self) -> dict[str, str | list[str]]:
@@ -94,6 +97,8 @@ class SearchRequest:
             params["synonyms"] = "off"
         if self.scope != "all":
             params["scope"] = self.scope
+        if not self.correct:
+            params["correct"] = "off"
         return params
 
     def has_filters(self) -> bool:
@@ -154,7 +159,7 @@ def _date(text: str, name: str, label: str) -> date | None:
         raise QueryError(f"{label}无效 / {name} must be a date like 2021-03-31, got {text!r}") from None
 
 
-def _switch(text: str, default: bool) -> bool:
+def _switch(text: str, default: bool, name: str = "synonyms") -> bool:
     lowered = text.lower()
     if not lowered:
         return default
@@ -162,4 +167,4 @@ def _switch(text: str, default: bool) -> bool:
         return True
     if lowered in ("off", "0", "false", "no"):
         return False
-    raise QueryError(f"开关参数无效 / synonyms must be on or off, got {text!r}")
+    raise QueryError(f"开关参数无效 / {name} must be on or off, got {text!r}")

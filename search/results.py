@@ -64,9 +64,14 @@ class SearchResults:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     suggestions: list[Suggestion] = field(default_factory=list)
+    #: A better query with its total ({"q", "total"}), offered beside these results (`search.assist`).
+    did_you_mean: dict[str, Any] | None = None
+    #: The query as typed when these results are for its correction (nothing matched it as typed).
+    corrected_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: {query, total, page, size, took_ms, hits, facets, suggestions}."""
+        """The JSON contract: {query, total, page, size, took_ms, hits, facets, suggestions, did_you_mean,
+        corrected_from}."""
         return {
             "query": self.query,
             "total": self.total,
@@ -76,4 +81,6 @@ class SearchResults:
             "hits": [hit.to_dict() for hit in self.hits],
             "facets": self.facets,
             "suggestions": [suggestion.to_dict() for suggestion in self.suggestions],
+            "did_you_mean": self.did_you_mean,
+            "corrected_from": self.corrected_from,
         }
