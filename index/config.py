@@ -21,6 +21,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BULLETINS_USER_DICT", "", "Extra jieba dictionary file (word [freq [tag]] per line)."),
     Setting("BULLETINS_SYNONYMS", "", "Synonym file replacing the bundled one (one group per line)."),
     Setting("BULLETINS_CACHE_DIR", "~/.cache/bulletin-search", "Folder for jieba's prefix-dictionary cache."),
+    Setting("BULLETINS_QUERY_LOG", "on", "Query log of searches (hot and related searches): on or off."),
+    Setting("BULLETINS_QUERY_LOG_DIR", "", "Folder of the query log (default: the index folder)."),
+    Setting("BULLETINS_QUERY_LOG_MAX_BYTES", "10000000", "Size at which the query log is rotated."),
+    Setting("BULLETINS_QUERY_LOG_KEEP", "5", "Rotated query log files kept."),
+    Setting("BULLETINS_QUERY_LOG_CLIENT", "off", "on: also log the client address and user name."),
     Setting("BULLETINS_FAILPOINT", "", "Testing: names of build moments to pause at (index/failpoints.py)."),
 )
 
