@@ -44,9 +44,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from webui import api, engine, views
+    from webui import api, assistance, engine, views
 
     engine.init_app(app)
+    assistance.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     _register_errors(app)

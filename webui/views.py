@@ -16,7 +16,7 @@ from flask import (Blueprint, Response, abort, current_app, g, redirect, render_
                    stream_with_context, url_for)
 
 from search.request import SearchRequest
-from webui import timeline
+from webui import assistance, timeline
 from webui.engine import get_engine
 
 bp = Blueprint("views", __name__)
@@ -187,7 +187,8 @@ def sort_links(params: Params, q: str) -> list[dict[str, Any]]:
 def home() -> str:
     """Search box, index status and the latest bulletins."""
     engine = get_engine()
-    return render_template("home.html", stats=engine.stats(), latest=engine.latest_bulletins(10))
+    return render_template("home.html", stats=engine.stats(), latest=engine.latest_bulletins(10),
+                           hot=assistance.hot_searches())
 
 
 @bp.get("/search")
@@ -195,10 +196,15 @@ def search() -> str:
     """Results with highlights, facets, chips, timeline, sort and pagination; empty q browses newest first."""
     search_request = parse_request()
     results = get_engine().search(search_request).to_dict()
+    assistance.record(search_request, results, "ui")
     params = search_request.to_params()
     pages = max(1, math.ceil(results["total"] / search_request.size))
     return render_template(
-        "search.html", results=results, q=search_request.q, params=params,
+        "search.html", results=results, q=results["query"]["q"], params=params,
+        as_typed_href=search_url(with_params(params, correct="off", page=None)),
+        did_you_mean_href=search_url(with_params(params, q=results["did_you_mean"]["q"], page=None))
+        if results["did_you_mean"] else None,
+        related=assistance.related_searches(search_request.q),
         facet_sections=facet_sections(results["facets"], params), chips=chips(params),
         chart=timeline_chart(results["facets"], params), sorts=sort_links(params, search_request.q),
         pages=pages, page_links=page_links(search_request.page, pages, params) if pages > 1 else [],
