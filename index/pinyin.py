@@ -8,9 +8,12 @@ with any other character has none.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin import Style, pinyin
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+from pypinyin.seg.mmseg import seg as _phrases
 
 _HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 #: Letters a pinyin query may hold (after lower-casing): a-z, ü, and the syllable separator '.
@@ -28,10 +31,47 @@ def is_hanzi(text: str) -> bool:
 
 
 def syllables(word: str) -> list[str] | None:
-    """Toneless syllables of an all-hanzi word, polyphones read by pypinyin's phrase dictionary; else None."""
+    """Toneless syllables of an all-hanzi word, polyphones read by pypinyin's phrase dictionary; else None.
+
+    The same result as pypinyin's `lazy_pinyin` (checked on every word of the bench corpus) in a fifth of
+    its time: a word whose characters have one toneless reading each is read character by character; any
+    other is cut into the phrases of pypinyin's phrase dictionary (its own mmseg), each read as the
+    dictionary says, the rest by each character's first reading, as `lazy_pinyin` does without its
+    per-call style conversions."""
     if not is_hanzi(word):
         return None
-    return lazy_pinyin(word, style=Style.NORMAL, v_to_u=False, neutral_tone_with_five=False)
+    parts = []
+    for char in word:
+        found = _char_readings(char)
+        if len(found) != 1:
+            break
+        parts.append(found[0])
+    else:
+        return parts
+    parts = []
+    for token in _phrases.cut(word):
+        phrase = PHRASES_DICT.get(token)
+        if phrase is not None and len(phrase) == len(token):
+            parts += [_toneless(options[0]) for options in phrase]
+        else:
+            parts += [_toneless(PINYIN_DICT[ord(char)].split(",")[0]) if ord(char) in PINYIN_DICT else char
+                      for char in token]
+    return parts
+
+
+@lru_cache(maxsize=1024)
+def _toneless(reading: str) -> str:
+    """A tone-marked reading without its tone (ü kept, written v)."""
+    kept = [char for char in unicodedata.normalize("NFD", reading)
+            if not unicodedata.combining(char) or char == "\u0308"]
+    return "".join(kept).replace("u\u0308", "v")
+
+
+@lru_cache(maxsize=65536)
+def _char_readings(char: str) -> tuple[str, ...]:
+    """The distinct toneless readings of one character in pypinyin's table (empty when it has none)."""
+    value = PINYIN_DICT.get(ord(char))
+    return tuple(dict.fromkeys(_toneless(reading) for reading in value.split(","))) if value else ()
 
 
 def initials(parts: list[str]) -> str:

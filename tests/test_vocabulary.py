@@ -140,3 +140,11 @@ def test_near_homophones(syllable: str, near: set[str]) -> None:
 
 def test_phrases_are_headline_clauses() -> None:
     assert headline_phrases("朝阳区：垃圾分类进小区，居民参与热情高") == ["朝阳区", "垃圾分类进小区", "居民参与热情高"]
+
+
+@pytest.mark.parametrize("word", ["银行行长", "重庆", "重新", "长大", "成长", "音乐", "快乐", "行为", "了解", "朝阳区",
+                                  "朝气", "会计", "一个", "不要", "绿色", "女性", "还是", "还款", "调查", "空调"])
+def test_pinyin_reads_polyphones_as_pypinyin_does(word: str) -> None:
+    from pypinyin import Style, lazy_pinyin
+
+    assert syllables(word) == lazy_pinyin(word, style=Style.NORMAL, v_to_u=False, neutral_tone_with_five=False)
