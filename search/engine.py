@@ -23,7 +23,7 @@ import numpy as np
 from index import schema as f
 from index.stats import build_figures, generation_figures
 from index.store import IndexLocation
-from search.assist import assist, vocabulary_of
+from search.assist import Assistance, assist, vocabulary_of
 from search.facets import count_facets, facet_lists
 from search.highlight import find_spans, mark_html, paragraphs_html, snippet_html
 from search.matching import Match, Matcher
@@ -41,9 +41,11 @@ EXPORT_CHUNK = 200
 class Engine:
     """The search layer's entry point over the index under `index_root`."""
 
-    def __init__(self, index_root: str | Path, synonyms: Synonyms | None = None) -> None:
+    def __init__(self, index_root: str | Path, synonyms: Synonyms | None = None, assist: bool = True) -> None:
         self.location = IndexLocation(index_root)
         self.synonyms = synonyms or Synonyms()
+        #: Query assistance (`search.assist`: corrections, did-you-mean); off only to measure what it costs.
+        self.assist = assist
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = Snapshot(self.location)
 
@@ -115,7 +117,8 @@ class Engine:
                                  snippet_html(stored[f.BODY], body_spans), float(match.score[docnum])))
             suggestions = self._suggestions(snapshot, request, node, matcher.units) if counts.total == 0 else []
             assistance = assist(snapshot, synonyms, request, node, counts.total,
-                                lambda other: self._count(snapshot, other, matcher.units), matcher.units)
+                                lambda other: self._count(snapshot, other, matcher.units), matcher.units) \
+                if self.assist else Assistance()
         if assistance.correction is not None:
             corrected = self.search(replace(request, q=assistance.correction, correct=False))
             corrected.corrected_from = request.q
