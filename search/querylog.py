@@ -19,11 +19,15 @@ appended since (one stat per call when nothing was).
 
 from __future__ import annotations
 
+import bisect
 import fcntl
+import heapq
 import json
+import math
 import os
 import re
 import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -37,7 +41,9 @@ from index.normalize import normalize
 LOG_NAME = "queries.jsonl"
 LOCK_NAME = "queries.lock"
 #: Lines read for hot and related searches when a process first reads the log (the newest).
-RECENT_LINES = 50_000
+RECENT_LINES = 20_000
+#: The sorted views of the summary are rebuilt at most this often (seconds) when new queries come in.
+ORDER_SECONDS = 10.0
 _SPACES = re.compile(r"\s+")
 
 
@@ -61,6 +67,21 @@ class Summary:
     zero_last: dict[str, str] = field(default_factory=dict)
     next_to: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     by_word: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: Queries that found something, in text order and most searched first (rebuilt by `ordered`).
+    in_order: list[str] = field(default_factory=list)
+    by_count: list[str] = field(default_factory=list)
+    changed: bool = True
+    ordered_at: float = -math.inf
+
+    def ordered(self) -> tuple[list[str], list[str]]:
+        """`in_order` and `by_count`, rebuilt when queries were added, at most once per ORDER_SECONDS (a
+        completion or a home page never sorts the whole log)."""
+        if self.changed and time.monotonic() - self.ordered_at >= ORDER_SECONDS:
+            found = [q for q in self.searched if self.found.get(q, 0) > 0]
+            self.in_order = sorted(found)
+            self.by_count = sorted(found, key=lambda q: (-self.searched[q], q))
+            self.changed, self.ordered_at = False, time.monotonic()
+        return self.in_order, self.by_count
 
 
 class QueryLog:
@@ -74,7 +95,7 @@ class QueryLog:
         self.keep = max(1, keep if keep is not None else int(config.get("BULLETINS_QUERY_LOG_KEEP")))
         self.record_client = record_client if record_client is not None else \
             config.get("BULLETINS_QUERY_LOG_CLIENT").lower() in ("on", "1", "true", "yes")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._summary: Summary | None = None
         self._inode: int | None = None
         self._offset = 0
@@ -170,43 +191,50 @@ class QueryLog:
 
     def hot(self, limit: int = 10) -> list[dict[str, Any]]:
         """The most searched recent queries that found something: [{q, count}]."""
-        summary = self.summary()
-        ranked = sorted((item for item in summary.searched.items() if summary.found.get(item[0], 0) > 0),
-                        key=lambda item: (-item[1], item[0]))
-        return [{"q": summary.shown[q], "count": count} for q, count in ranked[:limit]]
+        with self._lock:
+            summary = self.summary()
+            _, by_count = summary.ordered()
+            return [{"q": summary.shown[q], "count": summary.searched[q]} for q in by_count[:limit]]
 
     def related(self, q: str, limit: int = 8) -> list[dict[str, Any]]:
         """Queries searched next to `q` in the same visit, then queries sharing a word with it, that found
         something: [{q, count}], most frequent first."""
-        summary = self.summary()
         key = canonical(q)
         if not key:
             return []
-        scores: Counter[str] = Counter()
-        for other, count in summary.next_to.get(key, Counter()).items():
-            scores[other] += 10 * count
-        for word in _words(key):
-            for other in summary.by_word.get(word, ()):
-                scores[other] += summary.searched[other]
-        ranked = [(other, score) for other, score in scores.items()
-                  if other != key and summary.found.get(other, 0) > 0]
-        ranked.sort(key=lambda item: (-item[1], item[0]))
-        return [{"q": summary.shown[other], "count": summary.searched[other]} for other, _ in ranked[:limit]]
+        words = _words(key)
+        with self._lock:
+            summary = self.summary()
+            scores: Counter[str] = Counter()
+            for other, count in summary.next_to.get(key, Counter()).items():
+                scores[other] += 10 * count
+            for word in words:
+                for other in summary.by_word.get(word, ()):
+                    scores[other] += summary.searched[other]
+            ranked = [(other, score) for other, score in scores.items()
+                      if other != key and summary.found.get(other, 0) > 0]
+            best = heapq.nsmallest(limit, ranked, key=lambda item: (-item[1], item[0]))
+            return [{"q": summary.shown[other], "count": summary.searched[other]} for other, _ in best]
 
     def popular(self, prefix: str, limit: int = 5) -> list[dict[str, Any]]:
         """Recent queries that found something and start with `prefix`: [{q, count}], most searched first."""
-        summary = self.summary()
         key = canonical(prefix)
-        ranked = sorted((item for item in summary.searched.items()
-                         if item[0].startswith(key) and item[0] != key and summary.found.get(item[0], 0) > 0),
-                        key=lambda item: (-item[1], item[0]))
-        return [{"q": summary.shown[q], "count": count} for q, count in ranked[:limit]]
+        if not key:
+            return []
+        with self._lock:
+            summary = self.summary()
+            in_order, _ = summary.ordered()
+            low, high = bisect.bisect_left(in_order, key), bisect.bisect_left(in_order, key + "\U0010ffff")
+            best = heapq.nsmallest(limit, (q for q in in_order[low:high] if q != key),
+                                   key=lambda q: (-summary.searched[q], q))
+            return [{"q": summary.shown[q], "count": summary.searched[q]} for q in best]
 
     def zero_results(self, limit: int = 50) -> list[dict[str, Any]]:
         """Queries that found nothing (even corrected): [{q, count, last}], most frequent first."""
-        summary = self.summary()
-        ranked = sorted(summary.zero.items(), key=lambda item: (-item[1], item[0]))
-        return [{"q": summary.shown[q], "count": count, "last": summary.zero_last[q]} for q, count in ranked[:limit]]
+        with self._lock:
+            summary = self.summary()
+            ranked = heapq.nsmallest(limit, summary.zero.items(), key=lambda item: (-item[1], item[0]))
+            return [{"q": summary.shown[q], "count": count, "last": summary.zero_last[q]} for q, count in ranked]
 
 
 def _parse(lines: list[bytes]) -> list[dict[str, Any]]:
@@ -230,6 +258,7 @@ def summarise(entries: list[dict[str, Any]], summary: Summary | None = None) -> 
         if not q or int(entry.get("page") or 1) != 1:
             continue
         summary.searched[q] += 1
+        summary.changed = True
         summary.shown.setdefault(q, entry["q"].strip())
         total = int(entry.get("total") or 0)
         summary.found[q] = total
@@ -240,8 +269,9 @@ def summarise(entries: list[dict[str, Any]], summary: Summary | None = None) -> 
         if previous and previous != q:
             summary.next_to[previous][q] += 1
             summary.next_to[q][previous] += 1
-        for word in _words(q):
-            summary.by_word[word].add(q)
+        if summary.searched[q] == 1:
+            for word in _words(q):
+                summary.by_word[word].add(q)
     return summary
 
 

@@ -148,3 +148,38 @@ def test_pinyin_reads_polyphones_as_pypinyin_does(word: str) -> None:
     from pypinyin import Style, lazy_pinyin
 
     assert syllables(word) == lazy_pinyin(word, style=Style.NORMAL, v_to_u=False, neutral_tone_with_five=False)
+
+
+def test_an_index_from_before_vocabularies_still_searches_and_gets_one_with_the_next_build(
+        corpus: Path, tmp_path: Path) -> None:
+    from index.arrayfile import ArrayFile, write_array_file
+    from index.vocabulary import TRIE_NAME
+    from search.engine import Engine
+    from search.request import SearchRequest
+
+    index = tmp_path / "index"
+    build([corpus], index, progress=False, log=lambda _: None)
+    path = IndexLocation(index).current_path()
+    for arrays in path.glob("*.arrays"):                  # as an older version wrote them
+        if arrays.name == ARRAYS_NAME:
+            continue
+        old = ArrayFile(arrays)
+        kept = {name: old.array(name).copy() for name in old.names() if not name.startswith("vocab.")}
+        write_array_file(arrays, kept, old.meta)
+    (path / ARRAYS_NAME).unlink()
+    (path / TRIE_NAME).unlink()
+    figures = index_stats(index)
+    assert figures["vocabulary"] is None and figures["problems"] == []
+    assert "vocabulary: none" in CliRunner().invoke(main, ["stats", "--index", str(index)]).output
+    engine = Engine(index)
+    try:
+        result = engine.search(SearchRequest(q="lajifenlei"))
+        assert result.total == 0 and result.corrected_from is None and result.did_you_mean is None
+        assert engine.search(SearchRequest(q="垃圾分类")).total == 2
+        assert engine.suggest("垃圾") == []
+    finally:
+        engine.close()
+    write_bulletin(corpus, "c.txt", 3, "东城区推广绿色出行", "东城区倡导绿色出行，推进垃圾分类，组织志愿服务活动。", "东城区")
+    build([corpus], index, progress=False, log=lambda _: None)
+    found = entries(IndexLocation(index).current_path())
+    assert found["垃圾分类"] == (3, WORD) and "海淀区推进垃圾分类工作" in found   # old segments read from Whoosh
