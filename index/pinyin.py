@@ -2,7 +2,8 @@
 near-homophone variants.
 
 ü is written v (lv, nv), as on a keyboard; a query may also write it u or ü. Only hanzi get pinyin: a word
-with any other character has none.
+with any other character has none. pypinyin (56 MB of tables in memory) is imported only by the functions
+that need it, which builds call: searches read pinyin from the vocabulary (`index.vocabulary`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pypinyin import Style, pinyin
-from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
-from pypinyin.seg.mmseg import seg as _phrases
 
 _HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 #: Letters a pinyin query may hold (after lower-casing): a-z, ü, and the syllable separator '.
@@ -40,16 +38,19 @@ def syllables(word: str) -> list[str] | None:
     per-call style conversions."""
     if not is_hanzi(word):
         return None
+    from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+    from pypinyin.seg.mmseg import seg as phrases
+
     parts = []
     for char in word:
-        found = _char_readings(char)
+        found = char_readings(char)
         if len(found) != 1:
             break
         parts.append(found[0])
     else:
         return parts
     parts = []
-    for token in _phrases.cut(word):
+    for token in phrases.cut(word):
         phrase = PHRASES_DICT.get(token)
         if phrase is not None and len(phrase) == len(token):
             parts += [_toneless(options[0]) for options in phrase]
@@ -68,23 +69,24 @@ def _toneless(reading: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _char_readings(char: str) -> tuple[str, ...]:
-    """The distinct toneless readings of one character in pypinyin's table (empty when it has none)."""
+def char_readings(char: str) -> tuple[str, ...]:
+    """The distinct toneless readings of one character, the most common first (empty when it has none)."""
+    from pypinyin.constants import PINYIN_DICT
+
     value = PINYIN_DICT.get(ord(char))
     return tuple(dict.fromkeys(_toneless(reading) for reading in value.split(","))) if value else ()
+
+
+def all_char_readings() -> dict[str, tuple[str, ...]]:
+    """Every hanzi pypinyin knows with its toneless readings (the vocabulary keeps them for searches)."""
+    from pypinyin.constants import PINYIN_DICT
+
+    return {chr(code): char_readings(chr(code)) for code in sorted(PINYIN_DICT) if is_hanzi(chr(code))}
 
 
 def initials(parts: list[str]) -> str:
     """The first letter of each syllable (zh, ch, sh count as z, c, s, as users type them)."""
     return "".join(part[0] for part in parts if part)
-
-
-@lru_cache(maxsize=65536)
-def readings(char: str) -> tuple[str, ...]:
-    """Every toneless reading of one hanzi (the most common first); the character itself when it has none."""
-    found = pinyin(char, style=Style.NORMAL, heteronym=True, v_to_u=False)
-    values = tuple(dict.fromkeys(found[0])) if found and found[0] else ()
-    return tuple(value for value in values if value.isascii() and value.isalpha()) or (char,)
 
 
 def normalise_latin(text: str) -> str:

@@ -7,6 +7,7 @@ and made live), so it is versioned and swapped with the index it describes. It h
   as in Whoosh's own statistics), the clauses of headlines (headline phrases, counted over live articles),
   and the districts, columns and offices of live articles; a sorted string table with a count and a bitmask
   of kinds per entry (`index.strings`);
+* the toneless readings of every hanzi pypinyin knows, so searches need no pypinyin (56 MB per process);
 * the pinyin of every all-hanzi entry except headline phrases (pypinyin with its phrase dictionary, toneless,
   ü written v and also u), as full syllables and as initials: a marisa trie of keys (``f`` + letters,
   ``i`` + initials) whose ids index a CSR table of entries, most frequent first, and the same keys as a
@@ -36,12 +37,12 @@ from index.arrayfile import ArrayFile, ArrayFileError, write_array_file
 from index.atomic import replacing
 from index.generation import Generation
 from index.normalize import normalize
-from index.pinyin import initials, is_hanzi, syllables
+from index.pinyin import all_char_readings, initials, is_hanzi, syllables
 from index.strings import StringTable, pack, unpack
 
 ARRAYS_NAME = "vocabulary.arrays"
 TRIE_NAME = "vocabulary.pinyin.marisa"
-VERSION = 2
+VERSION = 3
 
 WORD, HEADLINE, DISTRICT, COLUMN, OFFICE = 1, 2, 4, 8, 16
 KIND_NAMES = {WORD: "word", HEADLINE: "headline", DISTRICT: "district", COLUMN: "column", OFFICE: "office"}
@@ -157,6 +158,9 @@ def build_vocabulary(path: Path, previous: Path | None = None) -> dict[str, int]
     arrays["entries.count"] = np.array([counts[text] for text in texts], dtype=np.int32)
     arrays["entries.kinds"] = np.array([kinds[text] for text in texts], dtype=np.uint8)
     arrays["pinyin.blob"], arrays["pinyin.offsets"] = pack(spelled)
+    table = all_char_readings()
+    arrays["chars.code"] = np.array([ord(char) for char in table], dtype=np.int32)
+    arrays["chars.blob"], arrays["chars.offsets"] = pack([",".join(values) for values in table.values()])
     arrays["keys.offsets"], arrays["keys.entries"] = offsets, entries
     ordered_keys = sorted(trie.keys())
     arrays["sorted_keys.blob"], arrays["sorted_keys.offsets"] = pack(ordered_keys)
@@ -232,6 +236,10 @@ class Vocabulary:
         self.sorted_keys = StringTable(array("sorted_keys.blob"), array("sorted_keys.offsets"))
         self.sorted_key_ids = array("sorted_keys.id")
         self.sorted_key_counts = array("sorted_keys.count")
+        self.spellings = StringTable(array("pinyin.blob"), array("pinyin.offsets"))
+        self.char_codes = array("chars.code")
+        self.char_table = StringTable(array("chars.blob"), array("chars.offsets"))
+        self._readings: dict[str, tuple[str, ...]] = {}
         self.figures = {name: int(meta.get(name, 0)) for name in ("entries", "words", "phrases", "pinyin_keys")}
 
     def close(self) -> None:
@@ -297,6 +305,24 @@ class Vocabulary:
 
     def text(self, entry: int) -> str:
         return self.entries[entry]
+
+    def readings(self, char: str) -> tuple[str, ...]:
+        """The toneless readings of one hanzi, the most common first (the character itself when unknown)."""
+        found = self._readings.get(char)
+        if found is None:
+            place = int(np.searchsorted(self.char_codes, ord(char))) if len(char) == 1 else len(self.char_codes)
+            known = place < len(self.char_codes) and int(self.char_codes[place]) == ord(char)
+            found = tuple(self.char_table[place].split(",")) if known else (char,)
+            if len(self._readings) < 65536:
+                self._readings[char] = found
+        return found
+
+    def syllables(self, text: str) -> list[str]:
+        """The pinyin of hanzi text: its own reading when it is an entry, else each character's first one."""
+        index = self.entries.find(text)
+        if index >= 0 and self.spellings.raw(index):
+            return self.spellings[index].split()
+        return [self.readings(char)[0] for char in text]
 
 
 def open_vocabulary(path: Path) -> Vocabulary | None:

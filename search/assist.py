@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from index.normalize import normalize
-from index.pinyin import PINYIN_TEXT, is_hanzi, normalise_latin, readings, variants
+from index.pinyin import PINYIN_TEXT, is_hanzi, normalise_latin, variants
 from index.vocabulary import FULL, INITIALS, Vocabulary, VocabularyError, open_vocabulary
 from search.matching import Matcher
 from search.query import All, Any_, Leaf, Node, Not, unparse
@@ -377,10 +377,9 @@ class Assistant:
                                     int(vocabulary.counts[entry])))
         return sorted(options, key=lambda option: (option[2], -option[3]))
 
-    @staticmethod
-    def _keys(span: str) -> list[tuple[str, bool]]:
+    def _keys(self, span: str) -> list[tuple[str, bool]]:
         """Pinyin keys `span` may be meant as: its readings, then one syllable swapped for a near-homophone."""
-        choices = [readings(char)[:3] for char in span]
+        choices = [self.vocabulary.readings(char)[:3] for char in span]
         keys = ["".join(combination) for combination in itertools.islice(itertools.product(*choices),
                                                                           READING_COMBINATIONS)]
         found = [(key, False) for key in keys]

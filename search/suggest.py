@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from index.normalize import normalize
-from index.pinyin import normalise_latin, syllables
+from index.pinyin import normalise_latin
 from index.vocabulary import FULL, HEADLINE, INITIALS, Vocabulary
 
 MAX_SUGGESTIONS = 10
@@ -56,7 +56,7 @@ def _completions(vocabulary: Vocabulary, prefix: str, limit: int) -> list[tuple[
     hanzi, letters = mixed.group(1), normalise_latin(mixed.group(2))
     if not letters.isalpha() or len(hanzi) + len(letters) < MIN_PINYIN_PREFIX:
         return direct
-    spelled = "".join(syllables(hanzi) or []) if hanzi else ""
+    spelled = "".join(vocabulary.syllables(hanzi)) if hanzi else ""
     members = vocabulary.spelled_completions(FULL, spelled + letters, 4 * limit)
     if not hanzi and len(letters) >= 2:
         members += vocabulary.spelled_completions(INITIALS, letters, 2 * limit)

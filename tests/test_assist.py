@@ -116,3 +116,19 @@ def test_a_short_form_gets_its_full_form_proposed_without_replacing_it(engine: E
     assert result["corrected_from"] is None and result["query"]["q"] == "创城"
     assert result["total"] >= 1
     assert result["did_you_mean"] == {"q": "创建文明城区", "total": 2}
+
+
+def test_searching_never_loads_pypinyin(engine: Engine) -> None:
+    """Searches read pinyin from the vocabulary: pypinyin's 56 MB of tables stay out of server processes."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom search.engine import Engine\nfrom search.request import SearchRequest\n"
+            f"engine = Engine({str(engine.location.root)!r})\n"
+            "assert engine.search(SearchRequest(q='垃圾分累')).corrected_from == '垃圾分累'\n"
+            "assert engine.search(SearchRequest(q='lajifenlei')).corrected_from == 'lajifenlei'\n"
+            "assert engine.suggest('垃圾fen')\n"
+            "print(sorted(name for name in sys.modules if name.startswith('pypinyin')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
