@@ -95,7 +95,8 @@ def normalise_latin(text: str) -> str:
     return text.replace("'", "").replace(" ", "")
 
 
-def variants(syllable: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def variants(syllable: str) -> tuple[str, ...]:
     """Near-homophones of one syllable: z/zh, c/ch, s/sh, n/l, f/h, an/ang, en/eng, in/ing (not itself)."""
     found: list[str] = []
     for initial, other in _INITIAL_PAIRS:
@@ -104,4 +105,4 @@ def variants(syllable: str) -> list[str]:
     for final, other in _FINAL_PAIRS + tuple((b, a) for a, b in _FINAL_PAIRS):
         if syllable.endswith(final) and not (final in ("an", "en", "in") and syllable.endswith(final + "g")):
             found.append(syllable[:-len(final)] + other)
-    return [item for item in dict.fromkeys(found) if item != syllable]
+    return tuple(item for item in dict.fromkeys(found) if item != syllable)

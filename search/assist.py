@@ -59,7 +59,7 @@ ALTERNATIVES = 3
 #: Letters of a pinyin term (beyond this it is not treated as pinyin).
 MAX_PINYIN_LETTERS = 60
 #: A query with at least this many results is never questioned (only a short form gets its full form).
-FEW_RESULTS = 20
+FEW_RESULTS = 5
 #: A query that has results gets "did you mean" only when the proposal has this many times more.
 DID_YOU_MEAN_FACTOR = 10
 #: The first proposal (most probable) wins unless another has more than this many times its results
@@ -212,12 +212,12 @@ class Assistant:
     def leaf_options(self, leaf: Leaf) -> list[Node]:
         """Replacements for one term, best first (empty when it needs none)."""
         readings_ = self.term_readings(leaf.text)
+        # a term that occurs as typed is only ever offered as another phrase, never loosened into words
+        loosen = not leaf.phrase and not self.occurs(normalize(leaf.text))
         found: list[Node] = []
         for words in readings_:
-            if len(words) == 1 or leaf.phrase:
-                found.append(replace(leaf, text="".join(words)))
-            else:
-                found.append(replace(leaf, text="".join(words)))
+            found.append(replace(leaf, text="".join(words)))
+            if len(words) > 1 and loosen:
                 found.append(All(tuple(Leaf(word, title=leaf.title) for word in words)))
         return list(dict.fromkeys(found))[:ALTERNATIVES + 1]
 
