@@ -9,8 +9,8 @@ another segment), analyses each headline and body once (normalisation, jieba wor
   posting), which made most of the build time;
 * `<segment id>.arrays` (`index.arrayfile`): the segment's unit index (`index.unitindex`), field lengths in
   units and in words, the facet values as integer codes with their value tables, the article ids and the
-  table of files with their hashes and document ranges, and the segment's share of the query vocabulary
-  (its jieba words with document frequencies, its normalised headlines; `index.vocabulary`). The name carries the segment id, so Whoosh's own
+  table of files with their hashes and document ranges, and its normalised headlines (for the query
+  vocabulary's headline phrases, `index.vocabulary`). The name carries the segment id, so Whoosh's own
   clean-up removes it together with the segment's other files.
 
 Nothing a builder writes is visible until a TOC that lists the segment is committed (`index.store`).
@@ -292,25 +292,8 @@ class SegmentBuilder:
         for name in INT_COLUMNS:
             arrays[f"column.{name}"] = np.frombuffer(self._ints[name], dtype=np.int32)
         arrays["ids"] = np.array(self._ids, dtype="S") if self._ids else np.empty(0, "S1")
-        words, frequencies = self._word_frequencies()
-        arrays["vocab.words.blob"], arrays["vocab.words.offsets"] = pack(words)
-        arrays["vocab.words.df"] = frequencies
         arrays["vocab.headlines.blob"], arrays["vocab.headlines.offsets"] = pack(self._headlines)
         return arrays
-
-    def _word_frequencies(self) -> tuple[list[str], np.ndarray]:
-        """The segment's jieba words (sorted) and in how many of its documents each occurs (headline or body)."""
-        headline, body = self._words[f.HEADLINE_WORDS], self._words[f.BODY_WORDS]
-        words = sorted(set(headline) | set(body))
-        frequencies = np.empty(len(words), dtype=np.int32)
-        for number, word in enumerate(words):
-            in_headline, in_body = headline.get(word), body.get(word)
-            if in_headline is None or in_body is None:
-                frequencies[number] = len((in_headline or in_body)[0])
-            else:
-                frequencies[number] = len(np.union1d(np.frombuffer(in_headline[0], dtype=np.uint32),
-                                                     np.frombuffer(in_body[0], dtype=np.uint32)))
-        return words, frequencies
 
     def _meta(self) -> dict[str, Any]:
         return {

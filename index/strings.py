@@ -13,11 +13,14 @@ import numpy as np
 
 
 def pack(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The blob (uint8) and offsets (int64, one more than strings) of `strings`, in the order given."""
+    """The blob (uint8) and offsets (one more than strings; uint32, or int64 for a blob of 4 GB or more) of
+    `strings`, in the order given."""
     encoded = [text.encode("utf-8") for text in strings]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    lengths = np.array([len(item) for item in encoded], dtype=np.int64)
+    total = int(lengths.sum())
+    offsets = np.zeros(len(encoded) + 1, dtype=np.uint32 if total < 2**32 else np.int64)
     if encoded:
-        np.cumsum([len(item) for item in encoded], out=offsets[1:])
+        offsets[1:] = np.cumsum(lengths)
     blob = np.frombuffer(b"".join(encoded), dtype=np.uint8) if encoded else np.empty(0, np.uint8)
     return blob, offsets
 

@@ -3,8 +3,9 @@
 Built with every generation (`build_vocabulary`, called by `index.writer` before the generation is checked
 and made live), so it is versioned and swapped with the index it describes. It holds, from the index itself:
 
-* entries: every jieba word with its document frequency (summed over segments, deleted documents included
-  as in Whoosh's own statistics), the clauses of headlines (headline phrases, counted over live articles),
+* entries: every jieba word with its document frequency (the larger of its headline and body frequencies,
+  read from Whoosh's term tables and summed over segments, deleted documents included as in Whoosh's own
+  statistics), the clauses of headlines (headline phrases, counted over live articles),
   and the districts, columns and offices of live articles; a sorted string table with a count and a bitmask
   of kinds per entry (`index.strings`);
 * the toneless readings of every hanzi pypinyin knows, so searches need no pypinyin (56 MB per process);
@@ -15,12 +16,13 @@ and made live), so it is versioned and swapped with the index it describes. It h
 
 Files: ``vocabulary.arrays`` (`index.arrayfile`, checksummed) and ``vocabulary.pinyin.marisa``, both
 mapped read-only by searches. An incremental build reuses the pinyin of the words the previous vocabulary
-already had, so only new words go through pypinyin.
+already had (read back from its keys), so only new words go through pypinyin.
 """
 
 from __future__ import annotations
 
 import re
+import struct
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +44,7 @@ from index.strings import StringTable, pack, unpack
 
 ARRAYS_NAME = "vocabulary.arrays"
 TRIE_NAME = "vocabulary.pinyin.marisa"
-VERSION = 3
+VERSION = 4
 
 WORD, HEADLINE, DISTRICT, COLUMN, OFFICE = 1, 2, 4, 8, 16
 KIND_NAMES = {WORD: "word", HEADLINE: "headline", DISTRICT: "district", COLUMN: "column", OFFICE: "office"}
@@ -50,6 +52,9 @@ KIND_NAMES = {WORD: "word", HEADLINE: "headline", DISTRICT: "district", COLUMN: 
 MAX_PINYIN_CHARS = 12
 #: Headline clauses kept as phrases: between these lengths, holding a hanzi.
 PHRASE_CHARS = (2, 30)
+#: Where a W3 term info holds the document frequency: after the flags byte and the total weight.
+_DOC_FREQUENCY = struct.Struct("!I")
+_DOC_FREQUENCY_AT = 5
 _CLAUSE_BREAKS = re.compile(r"[^\w\u3400-\u9fff]+|_+")
 FULL, INITIALS = "f", "i"
 
@@ -66,17 +71,24 @@ def headline_phrases(headline: str) -> list[str]:
 
 
 def _segment_words(path: Path, part: Any) -> tuple[list[str], list[int]]:
-    """A segment's words and document frequencies: from its array file, or (a segment written before
-    vocabularies existed) from Whoosh's term table, which is slower."""
-    if "vocab.words.blob" in part.file.names():
-        array = part.file.array
-        return unpack(array("vocab.words.blob"), array("vocab.words.offsets")), array("vocab.words.df").tolist()
-    found: Counter[str] = Counter()
+    """A segment's jieba words and in how many of its documents each occurs (the larger of its headline and
+    body document frequencies), read straight from the raw entries of Whoosh's term table.
+
+    `W3TermInfo.from_bytes` would unpickle every inlined posting list (most terms are inlined), ten times
+    slower; the document frequency is the fixed-width field after the flags and the total weight
+    (`W3TermInfo._struct`, "!BfIBBfII"), and whoosh-reloaded is pinned exactly."""
+    found: dict[str, int] = {}
     with _segment_reader(path, part) as reader:
+        terms = reader._terms
         for name in f.WORD_FIELDS:
-            for term, info in reader.iter_field(name):
-                word = term.decode("utf-8")
-                found[word] = max(found[word], info.doc_frequency())
+            prefix = terms._keycoder(name, b"")
+            for key, value in terms._tindex.items_from(prefix):
+                if not key.startswith(prefix):
+                    break
+                word = key[len(prefix):].decode("utf-8")
+                frequency = _DOC_FREQUENCY.unpack_from(value, _DOC_FREQUENCY_AT)[0]
+                if frequency > found.get(word, 0):
+                    found[word] = frequency
     return list(found), list(found.values())
 
 
@@ -97,8 +109,8 @@ def _segment_reader(path: Path, part: Any) -> Iterator[Any]:
         reader.close()
 
 
-def _previous_pinyin(previous: Path | None) -> dict[str, str]:
-    """Entry text → space-separated syllables from an earlier vocabulary (empty when there is none)."""
+def _previous_pinyin(previous: Path | None) -> dict[str, tuple[str, str]]:
+    """Entry text → (pinyin letters, initials) from an earlier vocabulary (empty when there is none)."""
     if previous is None:
         return {}
     try:
@@ -106,9 +118,16 @@ def _previous_pinyin(previous: Path | None) -> dict[str, str]:
     except VocabularyError:
         return {}
     try:
-        texts = unpack(vocabulary.file.array("entries.blob"), vocabulary.file.array("entries.offsets"))
-        spelled = unpack(vocabulary.file.array("pinyin.blob"), vocabulary.file.array("pinyin.offsets"))
-        return {text: value for text, value in zip(texts, spelled) if value}
+        letters: dict[int, str] = {}
+        short: dict[int, str] = {}
+        for key, number in vocabulary.trie.items():
+            members = vocabulary.key_entries[vocabulary.key_offsets[number]:vocabulary.key_offsets[number + 1]]
+            for member in members.tolist():
+                if key[0] == INITIALS:
+                    short[member] = key[1:]
+                elif member not in letters or "v" in key:
+                    letters[member] = key[1:]
+        return {vocabulary.text(member): (value, short.get(member, "")) for member, value in letters.items()}
     finally:
         vocabulary.close()
 
@@ -143,21 +162,21 @@ def build_vocabulary(path: Path, previous: Path | None = None) -> dict[str, int]
             counts[value] = max(counts[value], count)
     texts = sorted(counts)
     known = _previous_pinyin(previous)
-    spelled = []
+    spelled: list[tuple[str, str]] = []
     for text in texts:
         if kinds[text] != HEADLINE and len(text) <= MAX_PINYIN_CHARS and is_hanzi(text):
             value = known.get(text)
             if value is None:
-                value = " ".join(syllables(text) or [])
+                parts = syllables(text) or []
+                value = ("".join(parts), initials(parts) if len(parts) > 1 else "")
             spelled.append(value)
         else:
-            spelled.append("")
+            spelled.append(("", ""))
     trie, offsets, entries = _pinyin_index(texts, spelled, counts)
     arrays: dict[str, np.ndarray] = {}
     arrays["entries.blob"], arrays["entries.offsets"] = pack(texts)
     arrays["entries.count"] = np.array([counts[text] for text in texts], dtype=np.int32)
     arrays["entries.kinds"] = np.array([kinds[text] for text in texts], dtype=np.uint8)
-    arrays["pinyin.blob"], arrays["pinyin.offsets"] = pack(spelled)
     table = all_char_readings()
     arrays["chars.code"] = np.array([ord(char) for char in table], dtype=np.int32)
     arrays["chars.blob"], arrays["chars.offsets"] = pack([",".join(values) for values in table.values()])
@@ -182,28 +201,26 @@ def _column_counts(generation: Generation, live: np.ndarray, name: str) -> dict[
     return {value: int(count) for value, count in zip(values, found.tolist()) if value and count}
 
 
-def _pinyin_index(texts: list[str], spelled: list[str],
+def _pinyin_index(texts: list[str], spelled: list[tuple[str, str]],
                   counts: Counter[str]) -> tuple[marisa_trie.Trie, np.ndarray, np.ndarray]:
     """The key trie and its CSR table: for each key id, the entries it spells, most frequent first."""
     keyed: dict[str, list[int]] = {}
-    for number, value in enumerate(spelled):
-        if not value:
+    for number, (letters, short) in enumerate(spelled):
+        if not letters:
             continue
-        parts = value.split()
-        letters = "".join(parts)
         names = {FULL + letters}
         if "v" in letters:
             names.add(FULL + letters.replace("v", "u"))
-        if len(parts) > 1:
-            names.add(INITIALS + initials(parts))
+        if short:
+            names.add(INITIALS + short)
         for name in names:
             keyed.setdefault(name, []).append(number)
     trie = marisa_trie.Trie(list(keyed))
     ordered = [[] for _ in range(len(trie))]
     for name, members in keyed.items():
         ordered[trie[name]] = sorted(members, key=lambda number: (-counts[texts[number]], texts[number]))
-    offsets = np.zeros(len(trie) + 1, dtype=np.int64)
-    np.cumsum([len(members) for members in ordered], out=offsets[1:])
+    offsets = np.zeros(len(trie) + 1, dtype=np.uint32)
+    offsets[1:] = np.cumsum([len(members) for members in ordered])
     entries = np.array([number for members in ordered for number in members], dtype=np.int32)
     return trie, offsets, entries
 
@@ -236,7 +253,6 @@ class Vocabulary:
         self.sorted_keys = StringTable(array("sorted_keys.blob"), array("sorted_keys.offsets"))
         self.sorted_key_ids = array("sorted_keys.id")
         self.sorted_key_counts = array("sorted_keys.count")
-        self.spellings = StringTable(array("pinyin.blob"), array("pinyin.offsets"))
         self.char_codes = array("chars.code")
         self.char_table = StringTable(array("chars.blob"), array("chars.offsets"))
         self._readings: dict[str, tuple[str, ...]] = {}
@@ -317,12 +333,14 @@ class Vocabulary:
                 self._readings[char] = found
         return found
 
-    def syllables(self, text: str) -> list[str]:
-        """The pinyin of hanzi text: its own reading when it is an entry, else each character's first one."""
-        index = self.entries.find(text)
-        if index >= 0 and self.spellings.raw(index):
-            return self.spellings[index].split()
-        return [self.readings(char)[0] for char in text]
+    def spellings(self, text: str, limit: int = 4) -> list[str]:
+        """The pinyin letters hanzi `text` may be read as (each character's readings combined, at most
+        `limit` ways, the most common readings first)."""
+        found = [""]
+        for char in text:
+            found = [done + reading for done in found for reading in self.readings(char)][:limit]
+        return found
+
 
 
 def open_vocabulary(path: Path) -> Vocabulary | None:

@@ -56,8 +56,8 @@ def _completions(vocabulary: Vocabulary, prefix: str, limit: int) -> list[tuple[
     hanzi, letters = mixed.group(1), normalise_latin(mixed.group(2))
     if not letters.isalpha() or len(hanzi) + len(letters) < MIN_PINYIN_PREFIX:
         return direct
-    spelled = "".join(vocabulary.syllables(hanzi)) if hanzi else ""
-    members = vocabulary.spelled_completions(FULL, spelled + letters, 4 * limit)
+    members = [member for spelled in (vocabulary.spellings(hanzi) if hanzi else [""])
+               for member in vocabulary.spelled_completions(FULL, spelled + letters, 4 * limit)]
     if not hanzi and len(letters) >= 2:
         members += vocabulary.spelled_completions(INITIALS, letters, 2 * limit)
     ranked = sorted(dict.fromkeys(members), key=lambda entry: -int(vocabulary.counts[entry]))

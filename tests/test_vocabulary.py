@@ -183,3 +183,28 @@ def test_an_index_from_before_vocabularies_still_searches_and_gets_one_with_the_
     build([corpus], index, progress=False, log=lambda _: None)
     found = entries(IndexLocation(index).current_path())
     assert found["垃圾分类"] == (3, WORD) and "海淀区推进垃圾分类工作" in found   # old segments read from Whoosh
+
+
+def test_word_frequencies_are_whooshs_own(corpus: Path, tmp_path: Path) -> None:
+    """The raw reading of the term table gives the document frequency Whoosh's API gives, for every word."""
+    from whoosh import index as whoosh_index
+
+    from index import schema as f
+    from index.generation import Generation
+    from index.vocabulary import _segment_words
+
+    build([corpus], tmp_path / "index", progress=False, log=lambda _: None)
+    path = IndexLocation(tmp_path / "index").current_path()
+    generation = Generation(path)
+    with whoosh_index.open_dir(str(path), indexname="MAIN").reader() as reader:
+        expected = {}
+        for name in f.WORD_FIELDS:
+            for term in reader.lexicon(name):
+                word = term.decode("utf-8")
+                expected[word] = max(expected.get(word, 0), reader.doc_frequency(name, term))
+    found: dict[str, int] = {}
+    for part in generation.segments:
+        words, frequencies = _segment_words(path, part)
+        for word, frequency in zip(words, frequencies):
+            found[word] = found.get(word, 0) + frequency
+    assert found == expected and len(found) > 20
