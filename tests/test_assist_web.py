@@ -93,6 +93,7 @@ def test_hot_and_related_searches_come_from_the_log(client, log_dir: Path) -> No
         headers = {"Referer": referrer} if referrer else {}
         client.get("/search", query_string={"q": q}, headers=headers)
     client.get("/api/search", query_string={"q": "垃圾分类"})
+    client.get("/search")                                      # browsing is not a search
     entries = QueryLog(log_dir).entries()
     assert [entry["source"] for entry in entries] == ["ui"] * 5 + ["api"]
     assert entries[3]["prev"] == "志愿服务"

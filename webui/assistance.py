@@ -70,9 +70,9 @@ def previous_query() -> str:
 
 
 def record(search_request: SearchRequest, results: dict[str, Any], source: str) -> None:
-    """Append one search to the query log (when it is on)."""
+    """Append one search to the query log (when it is on); browsing without query text is not a search."""
     log = get_query_log()
-    if log is None:
+    if log is None or not search_request.q.strip():
         return
     params = search_request.to_params()
     entry = {
