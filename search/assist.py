@@ -56,6 +56,8 @@ MARGIN = 4.0
 WORDS_PER_KEY = 6
 READING_COMBINATIONS = 16
 ALTERNATIVES = 3
+#: Queries with more terms than this are taken as typed (nobody types ten words in pinyin).
+MAX_TERMS = 8
 #: Letters of a pinyin term (beyond this it is not treated as pinyin).
 MAX_PINYIN_LETTERS = 60
 #: A query with at least this many results is never questioned (only a short form gets its full form).
@@ -182,6 +184,8 @@ class Assistant:
             return []
         leaves: list[Leaf] = []
         _collect(node, leaves)
+        if len(leaves) > MAX_TERMS:
+            return []
         options = []
         for leaf in leaves:
             readings_ = self.leaf_options(leaf)

@@ -93,10 +93,25 @@ def test_text_that_occurs_is_never_corrected(engine: Engine, typed: str) -> None
 
 @pytest.mark.parametrize("typed", [
     "www.example.org", "nobody@example.org", "12345", "qwrtz",
+    "lajifenlei " * 12,                                    # too many terms to be questioned
+    "垃圾分累" * 10, "la" * 100, "ǚǘ",
 ])
 def test_what_spells_nothing_is_left_alone(engine: Engine, typed: str) -> None:
     result = search(engine, typed)
     assert result["total"] == 0 and result["corrected_from"] is None and result["did_you_mean"] is None
+
+
+@pytest.mark.parametrize(("typed", "corrected"), [
+    ('"lajifenlei', '"垃圾分类"'), ("(ljfl OR", "垃圾分类"), ("标题:lajifenlei", "标题:垃圾分类"),
+    ("-lajifenlei", None), ("标题:", None), ("\u0000", None), ("垃圾分类 -lajifenlei", None),
+    ("lajifenlei -海淀区", "垃圾分类 -海淀区"),
+])
+def test_query_syntax_is_kept_around_a_correction(engine: Engine, typed: str, corrected: str | None) -> None:
+    result = search(engine, typed)
+    if corrected is None:
+        assert result["corrected_from"] is None and result["total"] > 0
+    else:
+        assert result["corrected_from"] == typed and result["query"]["q"] == corrected and result["total"] > 0
 
 
 def test_search_as_typed_keeps_the_query_and_offers_the_correction(engine: Engine) -> None:
