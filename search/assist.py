@@ -154,15 +154,6 @@ def assist(snapshot: Any, synonyms: Synonyms | None, request: SearchRequest, nod
     return Assistance({"q": best_q, "total": count(replace(request, q=best_q, page=1, correct=False))})
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One way to read a term: its words, its score (log-probability) and the pieces that were changed."""
-
-    words: tuple[str, ...]
-    score: float
-    changed: tuple[int, ...] = ()
-
-
 class Assistant:
     """Proposals for one query over one vocabulary (and the synonym table in effect)."""
 

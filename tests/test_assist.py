@@ -3,7 +3,6 @@ the text that must never be converted or corrected (tables of cases)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -3,7 +3,6 @@ exactly as a full build would write it, checked by `bulletins stats`, and the st
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
