@@ -116,3 +116,17 @@ def test_the_log_can_be_switched_off(tmp_path_factory: pytest.TempPathFactory, t
 def test_stats_gives_the_vocabulary_size(client) -> None:
     vocabulary = client.get("/api/stats").get_json()["vocabulary"]
     assert vocabulary["entries"] >= vocabulary["words"] > 100 and vocabulary["pinyin_keys"] > 100
+
+
+def test_a_log_that_cannot_be_written_never_breaks_a_search(tmp_path_factory: pytest.TempPathFactory,
+                                                            tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the log folder should be", encoding="utf-8")
+    for application in make_app(tmp_path_factory, QUERY_LOG_DIR=str(blocked / "logs")):
+        client = application.test_client()
+        for _ in range(2):
+            assert client.get("/search?q=垃圾分类").status_code == 200
+            assert client.get("/api/search?q=垃圾分类").status_code == 200
+        assert client.get("/").status_code == 200
+    warnings = [record for record in caplog.records if "query log" in record.getMessage()]
+    assert len(warnings) == 1
