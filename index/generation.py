@@ -28,8 +28,10 @@ from index.unitindex import UnitIndex
 #: The manifest of a committed generation: the size of every index file, so a truncated or missing one is
 #: found by a stat of each file (at every open, and by `bulletins stats`), before a query trips over it.
 MANIFEST = "files.json"
-#: Files of a generation that change after the commit (meta.json records the end of the build).
+#: Files of a generation written after the commit, so not in its manifest: meta.json (the end of the build)
+#: and the query vocabulary (`index.vocabulary`, checked by its own checksums).
 UNLISTED = {"meta.json", MANIFEST}
+UNLISTED_PREFIXES = ("vocabulary.",)
 
 
 class GenerationError(Exception):
@@ -174,7 +176,7 @@ def commit_toc(path: Path, schema: Any, segments: list[W3Segment], generation: i
 def write_manifest(path: Path) -> None:
     """Record the size of every index file of the generation in `path` (replaced atomically)."""
     sizes = {item.name: item.stat().st_size for item in sorted(path.iterdir())
-             if item.is_file() and item.name not in UNLISTED and not item.name.startswith(".")}
+             if item.is_file() and item.name not in UNLISTED and not item.name.startswith((".", *UNLISTED_PREFIXES))}
     with replacing(path / MANIFEST, "w", encoding="utf-8") as stream:
         json.dump(sizes, stream, ensure_ascii=False, indent=0)
 

@@ -9,7 +9,8 @@ another segment), analyses each headline and body once (normalisation, jieba wor
   posting), which made most of the build time;
 * `<segment id>.arrays` (`index.arrayfile`): the segment's unit index (`index.unitindex`), field lengths in
   units and in words, the facet values as integer codes with their value tables, the article ids and the
-  table of files with their hashes and document ranges. The name carries the segment id, so Whoosh's own
+  table of files with their hashes and document ranges, and its normalised headlines (for the query
+  vocabulary's headline phrases, `index.vocabulary`). The name carries the segment id, so Whoosh's own
   clean-up removes it together with the segment's other files.
 
 Nothing a builder writes is visible until a TOC that lists the segment is committed (`index.store`).
@@ -32,6 +33,7 @@ from index import schema as f
 from index.analysis import word_counts
 from index.arrayfile import write_array_file
 from index.normalize import normalize
+from index.strings import pack
 from index.unitindex import UnitStream, build_postings, encode_texts
 
 INDEX_NAME = "MAIN"
@@ -145,6 +147,7 @@ class SegmentBuilder:
         self._strings = {name: _Codes() for name in STRING_COLUMNS}
         self._ints = {name: array("i") for name in INT_COLUMNS}
         self._ids: list[str] = []
+        self._headlines: list[str] = []
         self._files: list[list[Any]] = []
         self.doc_count = 0
         self.analysis_seconds = 0.0
@@ -196,6 +199,7 @@ class SegmentBuilder:
         for name in INT_COLUMNS:
             self._ints[name].append(int(document.get(name) or 0))
         self._ids.append(document[f.ID_])
+        self._headlines.append(texts[f.HEADLINE_WORDS])
         self._pending += [texts[f.HEADLINE_WORDS], texts[f.BODY_WORDS]]
         if len(self._pending) >= 2 * CHUNK_DOCS:
             self._encode_pending()
@@ -288,6 +292,7 @@ class SegmentBuilder:
         for name in INT_COLUMNS:
             arrays[f"column.{name}"] = np.frombuffer(self._ints[name], dtype=np.int32)
         arrays["ids"] = np.array(self._ids, dtype="S") if self._ids else np.empty(0, "S1")
+        arrays["vocab.headlines.blob"], arrays["vocab.headlines.offsets"] = pack(self._headlines)
         return arrays
 
     def _meta(self) -> dict[str, Any]:

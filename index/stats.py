@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from index import schema as f
 from index.generation import Generation, GenerationError
 from index.store import IndexLocation, IndexMeta, read_meta
+from index.vocabulary import Vocabulary, VocabularyError
 
 
 def index_stats(root: str | os.PathLike[str]) -> dict[str, Any]:
@@ -26,8 +28,28 @@ def index_stats(root: str | os.PathLike[str]) -> dict[str, Any]:
         generation = Generation(path)
     except GenerationError as error:
         return {"problems": [str(error)], **build_figures(path.name, meta)}
+    problems = generation.verify()
+    vocabulary, vocabulary_problems = vocabulary_figures(path)
     return {**generation_figures(generation), **build_figures(path.name, meta),
-            "segments": len(generation.segments), "problems": generation.verify()}
+            "segments": len(generation.segments), "vocabulary": vocabulary,
+            "problems": problems + vocabulary_problems}
+
+
+def vocabulary_figures(path: os.PathLike[str]) -> tuple[dict[str, int] | None, list[str]]:
+    """The size of a generation's query vocabulary (`index.vocabulary`) and the problems found checking it.
+
+    An index built before vocabularies existed has none: no figures, no problem (search works without it,
+    only query assistance is off until the next full build)."""
+    try:
+        vocabulary = Vocabulary(path)
+    except VocabularyError as error:
+        if not (Path(path) / "vocabulary.arrays").exists():
+            return None, []
+        return None, [str(error)]
+    try:
+        return vocabulary.figures, vocabulary.verify()
+    finally:
+        vocabulary.close()
 
 
 def build_figures(generation: str, meta: IndexMeta) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from index.schema import build_schema
 from index.segment import INDEX_NAME, SegmentBuilder
 from index.store import IndexLocation, IndexMismatchError, check_compatible, now_iso, read_meta, write_meta
 from index.unitindex import query_symbols
+from index.vocabulary import Vocabulary, VocabularyError, build_vocabulary
 
 #: Builds with fewer files to index than this run in this process (forking costs more than it saves).
 PARALLEL_MIN_FILES = 40
@@ -395,6 +396,7 @@ def _full_build(location: IndexLocation, files: list[SourceFile], show_bar: bool
         outcome = _index_jobs(path, jobs, show_bar, log)
         log("committing")
         _commit(path, outcome.segments, 1)
+        _build_vocabulary(path, None, log)
         report.articles = _check_generation(path, outcome.documents)
         _activate(location, path)
     except BaseException:
@@ -414,6 +416,17 @@ def _commit(path: Path, segments: list[Any], generation: int) -> None:
     except OSError as error:
         raise BuildError(f"cannot commit the index in {path}: {error.strerror or error}") from error
     failpoints.reach("checking")
+
+
+def _build_vocabulary(path: Path, previous: Path | None, log: Log) -> None:
+    """Write the query vocabulary of the committed generation (`index.vocabulary`), reusing `previous`'s pinyin."""
+    started = time.monotonic()
+    try:
+        figures = build_vocabulary(path, previous)
+    except (OSError, VocabularyError) as error:
+        raise BuildError(f"cannot write the vocabulary of {path}: {error}") from error
+    log(f"vocabulary: {figures['entries']} entries, {figures['pinyin_keys']} pinyin keys "
+        f"in {time.monotonic() - started:.1f} s")
 
 
 def _activate(location: IndexLocation, path: Path) -> None:
@@ -436,6 +449,10 @@ def _check_generation(path: Path, expected: int) -> int:
         raise BuildError(f"the new index holds {whoosh_count} articles, {expected} were expected; "
                          "the served index is unchanged")
     problems = generation.verify()
+    try:
+        problems += Vocabulary(path).verify()
+    except VocabularyError as error:
+        problems.append(str(error))
     if problems:
         raise BuildError(f"the new index is damaged ({'; '.join(problems)}); the served index is unchanged")
     if not _finds_first_article(path, generation):
@@ -519,6 +536,7 @@ def _incremental_build(location: IndexLocation, live: Path, files: list[SourceFi
         segments = _merge_small_segments(path, toc.segments + outcome.segments, log)
         log("committing")
         _commit(path, segments, toc.generation + 1)
+        _build_vocabulary(path, live, log)
         removed = sum(known[key].articles for key in [*report.deleted, *report.updated])
         report.articles = _check_generation(path, before - removed + outcome.documents)
         _activate(location, path)
@@ -612,6 +630,7 @@ def write_bulletins(root: Path, bulletins: dict[str, Bulletin], digest: str = ""
                 count += builder.add_file(key, digest or f"hash-{key}",
                                           article_documents(bulletin, key, digest or f"hash-{key}"))
             _commit(path, [builder.finish()] if count else [], 1)
+            _build_vocabulary(path, None, lambda message: None)
             _check_generation(path, count)
             location.activate(path)
         except BaseException:

@@ -121,8 +121,14 @@ T_RECALL = "exact recall: total = brute force"
 T_MARKS = "marks equal the query (single terms)"
 T_P95_SCALED = "page p95(N×) ≤ 3× p95(1×)"
 T_BUILD_SCALED = "build time(N×) ≤ 1.1·N × build time(1×)"
+T_ASSIST = "query assistance: extra page p95 ≤ 5 ms"
+T_SUGGEST = "suggest p95 < 10 ms"
+T_VOCABULARY = "vocabulary ≤ 10% of the build"
 TARGET_LABELS = (T_THROUGHPUT, T_INDEX_SIZE, T_P95_VS_TUTORIAL, T_P50, T_BROAD, T_RPS, T_ERRORS, T_RSS_1X,
-                 T_RSS_SCALED, T_INCREMENTAL, T_RECALL, T_MARKS, T_P95_SCALED, T_BUILD_SCALED)
+                 T_RSS_SCALED, T_INCREMENTAL, T_RECALL, T_MARKS, T_P95_SCALED, T_BUILD_SCALED, T_ASSIST,
+                 T_SUGGEST, T_VOCABULARY)
+#: Assisted queries (two headline words in pinyin, or with one homophone typo) timed per run.
+ASSIST_QUERIES = 100
 
 
 # ---------------------------------------------------------------- small helpers
@@ -490,6 +496,8 @@ class BuildFigures:
     peak_pss_mib: float
     processes: int
     text: TextSize
+    #: Seconds of the build spent writing the query vocabulary (None when the build has none).
+    vocabulary_seconds: float | None = None
 
     @property
     def chars_per_s(self) -> float:
@@ -509,10 +517,13 @@ def child_build(kind: str, source: Path, dest: Path) -> dict[str, Any]:
     if kind == "product":
         from index.writer import build
 
+        lines: list[str] = []
         started = time.perf_counter()
-        report = build([source], dest, full=True, progress=False)
+        report = build([source], dest, full=True, progress=False, log=lines.append)
+        vocabulary = next((float(found.group(1)) for line in lines
+                           for found in [re.match(r"vocabulary: .* in ([\d.]+) s$", line)] if found), None)
         return {"seconds": time.perf_counter() - started, "articles": report.articles,
-                "skipped": len(report.skipped)}
+                "skipped": len(report.skipped), "vocabulary_seconds": vocabulary}
     builder = {"tutorial": build_tutorial, "tantivy": build_tantivy}[kind]
     return builder(source, dest)
 
@@ -604,7 +615,8 @@ def run_build(kind: str, source: Path, dest: Path, work: Path, text: TextSize) -
                            + log.read_text(errors="replace")[-4000:])
     figures = json.loads(result.read_text())
     return BuildFigures(kind, figures["seconds"], figures["articles"], figures["skipped"], disk_usage(dest),
-                        usage.ru_maxrss / 1024, max(peak_sum, usage.ru_maxrss / 1024), peak_pss, processes, text)
+                        usage.ru_maxrss / 1024, max(peak_sum, usage.ru_maxrss / 1024), peak_pss, processes, text,
+                        figures.get("vocabulary_seconds"))
 
 
 # ---------------------------------------------------------------- search pages
@@ -1115,6 +1127,7 @@ class ProductRun:
     server_workers: int | None = None
     incremental: dict[str, Any] | None = None
     incremental_via: str = ""
+    assistance: dict[str, Any] | None = None
 
 
 def run_product(scale: int, source: Path, work: Path, text: TextSize, joined: list[str], raw: list[str],
@@ -1158,6 +1171,13 @@ def run_product(scale: int, source: Path, work: Path, text: TextSize, joined: li
             run.ranking_count = options.ranking
             say(f"{tag} ranking: {run.ranking[0]:.1%} top 3 over {options.ranking}, {run.ranking[1]:.1%} of the "
                 f"{run.ranking[2]} unambiguous")
+        if hasattr(engine, "suggest"):
+            run.assistance = assistance_figures(engine, Engine(index, assist=False), queries, rng)
+            a = run.assistance
+            say(f"{tag} assistance: page p95 {a['with'].p95:.1f} ms with, {a['without'].p95:.1f} ms without "
+                f"(extra {a['extra_p95']:.1f} ms); assisted queries p95 {a['assisted'].p95:.1f} ms "
+                f"({a['corrected']}/{a['assisted'].count} corrected); suggest p95 {a['suggest'].p95:.2f} ms over "
+                f"{a['suggest'].count} prefixes")
     finally:
         engine.close()
 
@@ -1194,6 +1214,68 @@ def run_product(scale: int, source: Path, work: Path, text: TextSize, joined: li
         say(f"{tag} incremental: {inc['marker']} searchable {inc['searchable']:.2f} s after starting the "
             f"nightly build (exit {inc['exit']})")
     return run
+
+
+def assistance_figures(engine: Any, plain: Any, queries: list[tuple[str, str]],
+                       rng: random.Random) -> dict[str, Any]:
+    """What query assistance costs: the page mix timed with it and without it (alternating per query, so
+    both see the same machine), assisted queries (pinyin, homophone typos of two headline words) and
+    /api/suggest's work for prefixes of the mix and of pinyin."""
+    from pypinyin import Style, lazy_pinyin
+
+    from index.analysis import word_terms
+    from index.pinyin import is_hanzi
+    from search.request import SearchRequest
+
+    assisted_page, plain_page = product_page(engine), product_page(plain)
+    for query in WARMUP_QUERIES:
+        plain_page(query)
+    with_ms, without_ms = [], []
+    for _, query in queries:
+        for page, samples in ((assisted_page, with_ms), (plain_page, without_ms)):
+            started = time.perf_counter()
+            page(query)
+            samples.append((time.perf_counter() - started) * 1000)
+    plain.close()
+    headlines = list(article_headlines(engine).values())
+    by_reading: dict[str, list[str]] = {}
+    for headline in headlines[:2000]:
+        for char in headline:
+            if is_hanzi(char):
+                by_reading.setdefault(lazy_pinyin(char, style=Style.NORMAL)[0], []).append(char)
+    assisted: list[str] = []
+    prefixes: list[str] = []
+    for headline in rng.sample(headlines, min(len(headlines), 4 * ASSIST_QUERIES)):
+        words = [word for word in dict.fromkeys(word_terms(headline)) if is_hanzi(word) and len(word) >= 2]
+        if len(words) < 2 or len(assisted) >= ASSIST_QUERIES:
+            continue
+        pair = rng.sample(words, 2)
+        if len(assisted) % 2:
+            assisted.append(" ".join("".join(lazy_pinyin(word, style=Style.NORMAL)) for word in pair))
+        else:
+            word = pair[0]
+            place = rng.randrange(len(word))
+            others = [char for char in by_reading.get(lazy_pinyin(word[place], style=Style.NORMAL)[0], [])
+                      if char != word[place]]
+            typo = word[:place] + rng.choice(others) + word[place + 1:] if others else word
+            assisted.append(f"{typo} {pair[1]}")
+        spelled = "".join(lazy_pinyin(pair[0], style=Style.NORMAL))
+        prefixes += [pair[0][:1], pair[0][:2], spelled[:2], spelled[:4], spelled]
+    prefixes += [query[:length] for _, query in queries for length in (1, 2, 3) if len(query) >= length]
+    assisted_ms, corrected = [], 0
+    for query in assisted:
+        started = time.perf_counter()
+        results = engine.search(SearchRequest.from_params({"q": query, "size": "10"}))
+        assisted_ms.append((time.perf_counter() - started) * 1000)
+        corrected += results.corrected_from is not None or results.did_you_mean is not None
+    suggest_ms = []
+    for prefix in prefixes:
+        started = time.perf_counter()
+        engine.suggest(prefix)
+        suggest_ms.append((time.perf_counter() - started) * 1000)
+    with_latency, without_latency = Latency.of(with_ms), Latency.of(without_ms)
+    return {"with": with_latency, "without": without_latency, "extra_p95": with_latency.p95 - without_latency.p95,
+            "assisted": Latency.of(assisted_ms), "corrected": corrected, "suggest": Latency.of(suggest_ms)}
 
 
 # ---------------------------------------------------------------- peers
@@ -1331,6 +1413,24 @@ def target_rows(runs: list[ProductRun], peers: list[PeerRun]) -> list[list[str]]
     add(T_MARKS, per_run(lambda r: (f"{len(r.correctness.bad_marks)} mismatches in {r.correctness.marks_checked} "
                                     f"marks of {r.correctness.hits_checked} hits ({r.correctness.joined_marks} "
                                     "join adjacent occurrences)", not r.correctness.bad_marks)))
+    def assistance_cell(run: ProductRun, key: str) -> tuple[str, bool | None]:
+        a = run.assistance
+        if a is None:
+            return "not measured", None
+        if key == "extra":
+            return (f"{a['extra_p95']:+.1f} ms ({a['with'].p95:.1f} vs {a['without'].p95:.1f} ms; assisted "
+                    f"queries p95 {a['assisted'].p95:.1f} ms)", a["extra_p95"] <= 5)
+        return f"{a['suggest'].p95:.2f} ms over {a['suggest'].count} prefixes", a["suggest"].p95 < 10
+    add(T_ASSIST, per_run(lambda r: assistance_cell(r, "extra")))
+    add(T_SUGGEST, per_run(lambda r: assistance_cell(r, "suggest")))
+
+    def vocabulary_cell(run: ProductRun) -> tuple[str, bool | None]:
+        seconds = run.build.vocabulary_seconds
+        if seconds is None:
+            return "not measured", None
+        share = seconds / run.build.seconds
+        return f"{share:.1%} ({seconds:.1f} of {run.build.seconds:.1f} s)", share <= 0.10
+    add(T_VOCABULARY, per_run(vocabulary_cell))
     if len(runs) > 1:
         add(T_P95_SCALED, [("–", None)] + [judged(r, (
             f"{r.pages.p95 / one.pages.p95:.2f}× ({r.pages.p95:.1f} vs {one.pages.p95:.1f} ms)",

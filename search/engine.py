@@ -24,6 +24,7 @@ import numpy as np
 from index import schema as f
 from index.stats import build_figures, generation_figures
 from index.store import IndexLocation
+from search.assist import Assistance, assist, vocabulary_of
 from search.facets import count_facets, count_matrix, facet_lists
 from search.highlight import find_spans, mark_html, paragraphs_html, snippet_html
 from search.matching import Match, Matcher
@@ -32,6 +33,7 @@ from search.related import related_documents
 from search.request import SearchRequest
 from search.results import Hit, SearchResults, Suggestion, article_url
 from search.snapshot import Snapshot
+from search.suggest import suggestions
 from search.synonyms import Synonyms
 from search.themes import ThemeMembership, Themes, compute_membership
 
@@ -42,10 +44,13 @@ EXPORT_CHUNK = 200
 class Engine:
     """The search layer's entry point over the index under `index_root`."""
 
-    def __init__(self, index_root: str | Path, synonyms: Synonyms | None = None, themes: Themes | None = None) -> None:
+    def __init__(self, index_root: str | Path, synonyms: Synonyms | None = None, themes: Themes | None = None,
+                 assist: bool = True) -> None:
         self.location = IndexLocation(index_root)
         self.synonyms = synonyms or Synonyms()
         self.themes = themes or Themes()
+        #: Query assistance (`search.assist`: corrections, did-you-mean); off only to measure what it costs.
+        self.assist = assist
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = Snapshot(self.location)
 
@@ -128,11 +133,20 @@ class Engine:
                 hits.append(_hit(stored, marked, mark_html(stored[f.HEADLINE], headline_spans),
                                  snippet_html(stored[f.BODY], body_spans), float(match.score[docnum])))
             suggestions = self._suggestions(snapshot, request, node, matcher.units) if counts.total == 0 else []
+            assistance = assist(snapshot, synonyms, request, node, counts.total,
+                                lambda other: self._count(snapshot, other, matcher.units), matcher.units) \
+                if self.assist else Assistance()
+        if assistance.correction is not None:
+            corrected = self.search(replace(request, q=assistance.correction, correct=False))
+            corrected.corrected_from = request.q
+            corrected.took_ms = round((time.perf_counter() - started) * 1000, 1)
+            return corrected
         return SearchResults(
             query={"q": request.q, "parsed": unparse(node), "params": request.to_params()},
             total=counts.total, page=request.page, size=request.size,
             took_ms=round((time.perf_counter() - started) * 1000, 1),
-            hits=hits, facets=facet_lists(counts, request), suggestions=suggestions, matrix=matrix)
+            hits=hits, facets=facet_lists(counts, request), suggestions=suggestions, matrix=matrix,
+            did_you_mean=assistance.did_you_mean)
 
     def count(self, request: SearchRequest) -> int:
         """How many articles match `request` (no hits, no facets)."""
@@ -186,6 +200,12 @@ class Engine:
         if relevance:
             matcher.add_word_scores(match, counts.docnums)
         return counts.total, _ranked(snapshot, counts.passing, match, request, relevance, limit).tolist()
+
+    def suggest(self, q: str, history: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Completions of `q` as it is being typed (`search.suggest`), `history` from the query log first."""
+        with self._use() as snapshot:
+            vocabulary = vocabulary_of(snapshot)
+        return suggestions(vocabulary, q, history)
 
     def export(self, request: SearchRequest) -> Iterator[dict[str, Any]]:
         """Every match in the request's order (no paging, no snippets): rows for CSV."""
@@ -277,7 +297,9 @@ class Engine:
     def stats(self) -> dict[str, Any]:
         """What the index holds: counts, date range, per-district and per-year counts, build information."""
         with self._use() as snapshot:
-            return {**generation_figures(snapshot.segments), **build_figures(snapshot.generation, snapshot.meta)}
+            vocabulary = vocabulary_of(snapshot)
+            return {**generation_figures(snapshot.segments), **build_figures(snapshot.generation, snapshot.meta),
+                    "vocabulary": vocabulary.figures if vocabulary is not None else None}
 
     def built_at(self) -> str:
         """When the live generation was built (ISO timestamp)."""

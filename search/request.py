@@ -52,6 +52,8 @@ class SearchRequest:
     themes: list[str] = field(default_factory=list)
     #: Also count matches per district and year (the district × year matrix).
     matrix: bool = False
+    #: False for 仍然搜索: search exactly what was typed, never a correction of it.
+    correct: bool = True
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -90,6 +92,7 @@ class SearchRequest:
             synonyms=_switch(_last(params, "synonyms"), True),
             scope=_last(params, "scope") or "all",
             matrix=_switch(_last(params, "matrix"), False, "matrix"),
+            correct=_switch(_last(params, "correct"), True, "correct"),
         )
 
     def to_params(self) -> dict[str, str | list[str]]:
@@ -120,6 +123,8 @@ class SearchRequest:
             params["scope"] = self.scope
         if self.matrix:
             params["matrix"] = "1"
+        if not self.correct:
+            params["correct"] = "off"
         return params
 
     def has_filters(self) -> bool:

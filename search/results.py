@@ -66,10 +66,14 @@ class SearchResults:
     suggestions: list[Suggestion] = field(default_factory=list)
     #: The district × year view {rows, cols, counts}, when the request asked for it.
     matrix: dict[str, Any] | None = None
+    #: A better query with its total ({"q", "total"}), offered beside these results (`search.assist`).
+    did_you_mean: dict[str, Any] | None = None
+    #: The query as typed when these results are for its correction (nothing matched it as typed).
+    corrected_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: {query, total, page, size, took_ms, hits, facets, suggestions}, and `matrix`
-        when the request asked for it."""
+        """The JSON contract: {query, total, page, size, took_ms, hits, facets, suggestions, did_you_mean,
+        corrected_from}, and `matrix` when the request asked for it."""
         result = {
             "query": self.query,
             "total": self.total,
@@ -79,6 +83,8 @@ class SearchResults:
             "hits": [hit.to_dict() for hit in self.hits],
             "facets": self.facets,
             "suggestions": [suggestion.to_dict() for suggestion in self.suggestions],
+            "did_you_mean": self.did_you_mean,
+            "corrected_from": self.corrected_from,
         }
         if self.matrix is not None:
             result["matrix"] = self.matrix

@@ -29,6 +29,9 @@ TARGET_ROWS = (
     "incremental: searchable ≤ 5 s",
     "exact recall: total = brute force",
     "marks equal the query (single terms)",
+    "query assistance: extra page p95 ≤ 5 ms",
+    "suggest p95 < 10 ms",
+    "vocabulary ≤ 10% of the build",
 )
 #: Rows of the scaled runs (--scale).
 SCALED_ROWS = (

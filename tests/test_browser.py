@@ -44,7 +44,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip(f"{CHROMIUM} is missing")
     port = free_port()
     command = bulletins_command() + ["serve", "--index", str(sample_index(tmp_path_factory)), "--port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environment = {**os.environ, "BULLETINS_QUERY_LOG_DIR": str(tmp_path_factory.mktemp("browser-query-log"))}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -243,4 +244,47 @@ def test_results_page_links_its_feed(server: str, browser) -> None:
     parsed = feedparser.parse(response.body())
     assert parsed.bozo == 0 and parsed.version == "atom10"
     assert 0 < len(parsed.entries) == min(50, shown_total(page))
+
+
+def test_suggestions_are_a_listbox_used_with_the_keyboard(server: str, browser) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(server + "/")
+    box = page.locator("#q")
+    assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "false"
+    page.keyboard.type("垃圾")
+    listbox = page.locator("#" + box.get_attribute("aria-controls"))
+    option = listbox.locator("[role=option]", has_text="垃圾分类").first
+    option.wait_for(state="visible")
+    assert box.get_attribute("aria-expanded") == "true"
+    page.screenshot(path=str(ARTIFACTS / "suggest-1280.png"))
+    page.keyboard.press("Escape")
+    assert listbox.is_hidden() and box.get_attribute("aria-expanded") == "false"
+    page.keyboard.press("ArrowDown")
+    option.wait_for(state="visible")
+    texts = listbox.locator("[role=option]").evaluate_all("items => items.map(item => item.dataset.text)")
+    for _ in range(texts.index("垃圾分类") + 1):
+        page.keyboard.press("ArrowDown")
+    active = box.get_attribute("aria-activedescendant")
+    assert page.locator("#" + active).get_attribute("aria-selected") == "true"
+    assert page.locator("#" + active).get_attribute("data-text") == "垃圾分类"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=%E5%9E%83%E5%9C%BE%E5%88%86%E7%B1%BB$"))
+    assert shown_total(page) > 0
+    assert not problems, problems
+    context.close()
+
+
+def test_the_search_box_works_without_javascript(server: str, browser) -> None:
+    context = browser.new_context(java_script_enabled=False, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + "/")
+    assert page.locator("#q").get_attribute("role") is None
+    page.locator("#q").fill("lajifenlei")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=lajifenlei"))
+    assert "以下是“垃圾分类”的结果" in page.locator(".assist").inner_text()
+    assert shown_total(page) > 0
     context.close()

@@ -33,7 +33,8 @@ def test_json_is_the_contract(root: Path) -> None:
     result = run("志愿", "--index", str(root), "--year", "2020", "--year", "2021", "--sort", "date", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert list(data) == ["query", "total", "page", "size", "took_ms", "hits", "facets", "suggestions"]
+    assert list(data) == ["query", "total", "page", "size", "took_ms", "hits", "facets", "suggestions", "did_you_mean",
+                          "corrected_from"]
     assert data["total"] == 2 and [hit["date"] for hit in data["hits"]] == ["2021-11-20", "2020-03-15"]
     assert "志愿" in result.output
 
@@ -61,3 +62,13 @@ def test_no_synonyms_and_suggestions(root: Path) -> None:
     assert suggested["total"] == 0
     assert suggested["suggestions"] == [{"label": "使用同义词 / with synonyms", "q": "创建文明城市",
                                          "params": {"q": "创建文明城市"}, "total": 1}]
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["lajifenlei"], "以下是“垃圾分类”的结果 · 仍然搜索：lajifenlei (--no-correct)"),
+    (["lajifenlei", "--no-correct"], "您是不是要找：垃圾分类 (2)"),
+])
+def test_corrections_are_shown(root: Path, args: list[str], line: str) -> None:
+    result = run(*args, "--index", str(root))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == line

@@ -56,9 +56,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, overrides: Mapping[
     # /article//x is no article: a 404, not a redirect to /article/x (an encoded slash in an id stays an id).
     app.url_map.merge_slashes = False
 
-    from webui import api, auth, engine, views
+    from webui import api, assistance, auth, engine, views
 
     engine.init_app(app)
+    assistance.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     auth.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from webui import assistance
 from webui.engine import get_engine
 from webui.views import parse_request
 
@@ -12,8 +13,19 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.get("/search")
 def search() -> Response:
-    """Search results: {query, total, page, size, took_ms, hits, facets, suggestions}."""
-    return jsonify(get_engine().search(parse_request()).to_dict())
+    """Search results: {query, total, page, size, took_ms, hits, facets, suggestions, did_you_mean,
+    corrected_from}."""
+    search_request = parse_request()
+    results = get_engine().search(search_request).to_dict()
+    assistance.record(search_request, results, "api")
+    return jsonify(results)
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    """Completions of what is being typed: {q, suggestions: [{text, kind, count}]}."""
+    q = request.args.get("q", "")
+    return jsonify({"q": q, "suggestions": get_engine().suggest(q, assistance.history(q))})
 
 
 @bp.get("/article/<article_id>")

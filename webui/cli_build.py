@@ -74,9 +74,11 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: f
 @click.command()
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as a JSON object.")
-def stats(index_dir: Path | None, as_json: bool) -> None:
-    """Show what the index holds: articles, bulletins, dates, districts, years, how it was built, and whether
-    its files are sound (exit status 1 when they are not)."""
+@click.option("--queries", is_flag=True,
+              help="Also list the queries of the query log that found nothing (to add synonyms or dictionary words).")
+def stats(index_dir: Path | None, as_json: bool, queries: bool) -> None:
+    """Show what the index holds: articles, bulletins, dates, districts, years, its query vocabulary, how it
+    was built, and whether its files are sound (exit status 1 when they are not)."""
     from index.stats import index_stats
     from index.store import IndexError_
 
@@ -84,9 +86,19 @@ def stats(index_dir: Path | None, as_json: bool) -> None:
         figures = index_stats(config.index_dir(index_dir))
     except IndexError_ as error:
         raise click.ClickException(str(error)) from error
+    if queries:
+        figures["zero_result_queries"] = _zero_result_queries(config.index_dir(index_dir))
     click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else format_stats(figures))
     if figures.get("problems"):
         raise click.exceptions.Exit(EXIT_FAILED)
+
+
+def _zero_result_queries(root: Path) -> list[dict[str, Any]] | None:
+    """Zero-result queries of the query log (None when the log is switched off)."""
+    from search.querylog import query_log
+
+    log = query_log(root)
+    return log.zero_results() if log is not None else None
 
 
 def format_stats(figures: dict[str, Any]) -> str:
@@ -99,6 +111,19 @@ def format_stats(figures: dict[str, Any]) -> str:
         lines += [f"  {name}: {count}" for name, count in figures["districts"].items()]
         lines.append("years:")
         lines += [f"  {year}: {count}" for year, count in figures["years"].items()]
+    vocabulary = figures.get("vocabulary")
+    if vocabulary:
+        lines.append(f"vocabulary: {vocabulary['entries']} entries ({vocabulary['words']} words, "
+                     f"{vocabulary['phrases']} headline phrases), {vocabulary['pinyin_keys']} pinyin keys")
+    elif "vocabulary" in figures:
+        lines.append("vocabulary: none (query assistance is off until the next full build)")
+    if "zero_result_queries" in figures:
+        zero = figures["zero_result_queries"]
+        if zero is None:
+            lines.append("queries without results: the query log is off (BULLETINS_QUERY_LOG=off)")
+        else:
+            lines.append(f"queries without results (没有结果的检索), most frequent first: {len(zero)}")
+            lines += [f"  {item['count']:>5}×  {item['q']}   (last {item['last']})" for item in zero]
     problems = figures.get("problems") or []
     lines.append("check: ok" if not problems else "check: DAMAGED, rebuild with `bulletins build SRC --full`")
     lines += [f"  {problem}" for problem in problems]

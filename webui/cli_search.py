@@ -31,10 +31,11 @@ _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 @click.option("--page", default="1", help="Page number (from 1).")
 @click.option("--size", default="20", help="Results per page (1-100).")
 @click.option("--no-synonyms", is_flag=True, help="Do not expand abbreviations to their full forms.")
+@click.option("--no-correct", is_flag=True, help="Search exactly as typed, never a pinyin reading or correction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of the web API.")
 def search(query: tuple[str, ...], index_dir: str | None, district: tuple[str, ...], year: tuple[str, ...],
            date_from: str, date_to: str, column: tuple[str, ...], theme: tuple[str, ...], within: tuple[str, ...],
-           sort: str, page: str, size: str, no_synonyms: bool, as_json: bool) -> None:
+           sort: str, page: str, size: str, no_synonyms: bool, no_correct: bool, as_json: bool) -> None:
     """Search bulletins for QUERY (terms are ANDed; "phrase", -exclude, OR, (groups), 标题:term)."""
     from index.dictionary import use_compact_dictionary
     from search.engine import Engine
@@ -42,7 +43,8 @@ def search(query: tuple[str, ...], index_dir: str | None, district: tuple[str, .
     use_compact_dictionary()
     params = {"q": " ".join(query), "district": list(district), "year": list(year), "from": date_from,
               "to": date_to, "column": list(column), "theme": list(theme), "within": list(within), "sort": sort,
-              "page": page, "size": size, "synonyms": "off" if no_synonyms else "on"}
+              "page": page, "size": size, "synonyms": "off" if no_synonyms else "on",
+              "correct": "off" if no_correct else "on"}
     try:
         request = SearchRequest.from_params(params)
         engine = Engine(config.index_dir(index_dir))
@@ -78,6 +80,10 @@ def format_results(results: SearchResults, color: bool = False) -> str:
     first = (results.page - 1) * results.size + 1
     lines = [f"共 {results.total} 条 ({results.took_ms:.0f} ms)" +
              (f"，第 {first}-{first + len(results.hits) - 1} 条" if results.hits else "")]
+    if results.corrected_from is not None:
+        lines.append(f"以下是“{results.query['q']}”的结果 · 仍然搜索：{results.corrected_from} (--no-correct)")
+    elif results.did_you_mean:
+        lines.append(f"您是不是要找：{results.did_you_mean['q']} ({results.did_you_mean['total']})")
     for number, hit in enumerate(results.hits, first):
         meta = "  ".join(value for value in (hit.date, hit.district, hit.column, hit.source,
                                              f"{hit.series} 第{hit.issue}期" if hit.issue else hit.series) if value)

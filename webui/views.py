@@ -18,7 +18,7 @@ from flask import (Blueprint, Response, abort, current_app, g, redirect, render_
 
 from search.errors import QueryError
 from search.request import SearchRequest
-from webui import compilation, feed, matrix, timeline
+from webui import assistance, compilation, feed, matrix, timeline
 from webui.engine import get_engine
 
 bp = Blueprint("views", __name__)
@@ -235,7 +235,8 @@ def sort_links(params: Params, q: str) -> list[dict[str, Any]]:
 def home() -> str:
     """Search box, index status and the latest bulletins."""
     engine = get_engine()
-    return render_template("home.html", stats=engine.stats(), latest=engine.latest_bulletins(10))
+    return render_template("home.html", stats=engine.stats(), latest=engine.latest_bulletins(10),
+                           hot=assistance.hot_searches())
 
 
 #: Parameters that may repeat (kept as lists when read back from a query string).
@@ -273,11 +274,16 @@ def search() -> Any:
         return redirect(search_url(refined))
     search_request = parse_request()
     results = get_engine().search(search_request).to_dict()
+    assistance.record(search_request, results, "ui")
     params = search_request.to_params()
     pages = max(1, math.ceil(results["total"] / search_request.size))
     listed = with_params(params, page=None, size=None, matrix=None)
     return render_template(
-        "search.html", results=results, q=search_request.q, params=params,
+        "search.html", results=results, q=results["query"]["q"], params=params,
+        as_typed_href=search_url(with_params(params, correct="off", page=None)),
+        did_you_mean_href=search_url(with_params(params, q=results["did_you_mean"]["q"], page=None))
+        if results["did_you_mean"] else None,
+        related=assistance.related_searches(search_request.q),
         facet_sections=facet_sections(results["facets"], params), chips=chips(params),
         base_query=urlencode(_items(with_params(params, page=None)), safe=URL_SAFE),
         matrix=matrix.render(results.get("matrix"), params, search_url),
