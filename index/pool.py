@@ -195,6 +195,9 @@ def index_in_parallel(folder: Path, jobs: list[Job], processes: int, report: Cal
                 worker.terminate()
         for worker in workers:
             worker.join()
+        # Jobs no worker took (the workers failed) stay in the queue's feeder; without this the process
+        # would wait for them forever at exit (multiprocessing joins the feeder thread).
+        job_queue.cancel_join_thread()
         job_queue.close()
         results.close()
 
