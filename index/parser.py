@@ -88,6 +88,10 @@ ORG_SUFFIX_RE = re.compile(
     r"(?:办|辦|部|委|会|會|中心|局|院|厅|廳|处|處|站|社|台|臺|报|報|队|隊|所|团|團|馆|館|校|府|组|組|联|聯|署|司|科|网|網|室"
     r"|街道|镇|鎮|乡|鄉|社区|社區|村|地区|地區|集团|集團|公司|医院|醫院|大学|大學|学院|學院|小学|中学)$"
 )
+#: Verbs of an event (国务院妇儿工委办公室召开联络员座谈会): a line with one is a headline, never an office name,
+#: even when it ends like one (座谈会, 推进会). Words that occur inside office names (组织部, 纪律检查, 调研室,
+#: 推进办) are not listed.
+EVENT_VERB_RE = re.compile(_t(r"召开|举行|举办|开展|部署|启动|出席|会见|慰问|走访|视察|荣获|签署|召集|印发(?=\S)|发布(?=《)"))
 PUNCT_RE = re.compile(r"[，。、：:；;,！？!?“”\"\d]")
 TRAILING_SOURCE_RE = re.compile(
     r"^(.*?(?:[。！？!?”]|\S\s))\s*([（(【][^（）()【】\n]{2,30}[)）】]|——\s*\S{2,25}|(?:供稿单位|供稿|来源)\s*[:：]\s*\S{2,25})$"
@@ -435,7 +439,7 @@ def _first_headline(lines: list[str], i: int) -> bool:
     line = lines[i]
     if i + 1 >= len(lines) or not any(ISSUE_RE.search(earlier) or TOTAL_RE.search(earlier) for earlier in lines[:i]):
         return False
-    if DATE_RE.search(line) or ISSUE_RE.search(line) or TOTAL_RE.search(line) or ORG_SUFFIX_RE.search(_clean_office(line)):
+    if DATE_RE.search(line) or ISSUE_RE.search(line) or TOTAL_RE.search(line) or _is_office_name(_clean_office(line)):
         return False
     return 12 <= len(line) <= 40 and _is_heading(line, None) and _opens_body(lines[i + 1])
 
@@ -443,7 +447,13 @@ def _first_headline(lines: list[str], i: int) -> bool:
 def _is_office_line(line: str) -> bool:
     """True for a short line naming an issuing office (it may follow the date)."""
     line = _clean_office(line)
-    return len(line) <= 20 and not PUNCT_RE.search(line) and bool(ORG_SUFFIX_RE.search(line))
+    return len(line) <= 20 and not PUNCT_RE.search(line) and _is_office_name(line)
+
+
+def _is_office_name(text: str) -> bool:
+    """True when `text` ends like an organisation (办公室, 委员会, 街道 …) and is a name, not a sentence about
+    one: `XX办公室` is, `XX办公室召开联络员座谈会` (an event verb) is not."""
+    return bool(ORG_SUFFIX_RE.search(text)) and not EVENT_VERB_RE.search(text)
 
 
 def _office_before(lines: list[str]) -> bool:
@@ -514,11 +524,15 @@ def _parse_header(lines: list[str], bulletin: Bulletin, file: str) -> None:
         bulletin.office = _offices(leftovers[1:], leftovers[0])
 
 
-def _offices(names: list[str], series: str) -> str:
+def _offices(names: list[str], series: str) -> str | None:
     """The issuing office from the header lines after the title: several offices joined by 、, a name broken
     over two lines (中国地质大学(武汉) / 发展研究中心) joined again, otherwise the last line. The title printed
-    twice (a web page's heading above the bulletin's own) is not an office."""
+    twice (a web page's heading above the bulletin's own) is not an office, nor is a sentence with an event verb
+    (a headline): None when only such lines are left."""
     names = [name for name in names if name != series and not SERIES_NAME_RE.search(name)] or names
+    names = [name for name in names if not EVENT_VERB_RE.search(name)]
+    if not names:
+        return None
     offices: list[str] = []
     for name in names:
         if offices and not ORG_SUFFIX_RE.search(offices[-1]) and ORG_SUFFIX_RE.search(name):

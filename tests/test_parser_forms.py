@@ -52,6 +52,9 @@ HEADERS: list[tuple[str, str, dict[str, Any]]] = [
     ("converter-pinyin-traditional", "文(wén)明(míng)簡(jiǎn)報(bào)\n第(dì)五(wǔ)期(qī)\n(總(zǒng)第(dì)二(èr)十(shí)期(qī))\n"
      "朝(cháo)陽(yáng)區(qū)文(wén)明(míng)辦(bàn)編(biān)印(yìn) 2016年3月1日\n",
      {"series": "文明簡報", "issue": 5, "total": 20, "office": "朝陽區文明辦", "date": "2016-03-01"}),
+    ("office-name-with-organise-and-inspect", "文明创建简报\n第5期\n中共朝阳区纪律检查委员会办公室\n2016年3月1日\n",
+     {"office": "中共朝阳区纪律检查委员会办公室"}),
+    ("office-of-organisation-department", "组工简报\n第5期\n中共朝阳区委组织部编\n2016年3月1日\n", {"office": "中共朝阳区委组织部"}),
     ("replacement-character", "文明创建简报\n第5期\n朝阳区文明办\n2016年3月1日\ufffd\n",
      {"issue": 5, "date": "2016-03-01", "office": "朝阳区文明办"}),
 ]
@@ -174,6 +177,15 @@ WHOLE: list[tuple[str, str, tuple[Any, ...], list[tuple[Any, ...]]]] = [
     ("total-first-and-bullet-headline", "（总第56期）\n文明通讯\n2016年第3期\n区文明办编\n2016年3月1日\n■ 区文明办召开创城推进会\n"
      "3月1日，区文明办召开创城推进会，部署全年重点工作。\n",
      ("文明通讯", 3, 56, "区文明办", "2016-03-01"), [(None, "区文明办召开创城推进会", None)]),
+    ("headline-naming-an-office-after-the-issue", "区妇儿工委简报\n2016年第1期\n区妇儿工委办公室召开成员单位联络员座谈会\n"
+     "为总结2015年工作、部署2016年工作，区妇儿工委办公室于1月9日召开成员单位联络员座谈会。\n",
+     ("区妇儿工委简报", 1, None, None, None), [(None, "区妇儿工委办公室召开成员单位联络员座谈会", None)]),
+    ("headline-ending-like-an-office-after-the-date", "文明创建简报\n第5期\n2016年3月1日\n区文明办举办志愿服务推进会\n"
+     "近日，区文明办举办志愿服务推进会，各街道志愿服务负责人参加。\n",
+     ("文明创建简报", 5, None, None, "2016-03-01"), [(None, "区文明办举办志愿服务推进会", None)]),
+    ("office-line-then-headline-with-office", "文明创建简报\n第5期\n朝阳区文明办\n2016年3月1日\n朝阳区文明办召开创城工作部署会\n"
+     "3月1日，朝阳区文明办召开创城工作部署会，部署全年重点工作。\n",
+     ("文明创建简报", 5, None, "朝阳区文明办", "2016-03-01"), [(None, "朝阳区文明办召开创城工作部署会", None)]),
     ("cms-page-posting-line-and-breadcrumb", "信息公开\n当前位置：首页 >> 信息公开 >> 正文\n社区工作简报第6期\n"
      "编辑：网站管理员  发表时间：[2015-11-02]  阅读：\n麦子店街道办事处编印 2015年10月30日\n【工作动态】\n"
      "麦子店街道开展环境整治\n麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n（麦子店街道）\n"
