@@ -115,6 +115,8 @@ NUMBERINGS = [NUMBERED_RE, re.compile(r"^[（(]\s*[一二三四五六七八九�
 ANY_NUMBERED_RE = re.compile("|".join(f"(?:{numbering.pattern})" for numbering in NUMBERINGS))
 #: A table of contents at the top of the body (本期要目 then numbered headlines without text).
 CONTENTS_TITLE_RE = re.compile(_t(r"^(?:本期要目|本期导读|本期目录|本期提要|目\s*录|要\s*目)\s*[:：]?$"))
+#: A column marked by a star (☆ 本期关注), alone or with the headline it holds after a colon (☆ 本期关注：XX报告).
+STAR_COLUMN_RE = re.compile(r"^[☆★]\s*([^\s:：，。,；;！？!?【】]{2,10})\s*(?:[:：]\s*(\S.{0,59}))?$")
 #: A headline glued to the first sentence of its article by a space (…宣传活动 近日，区文明办…).
 LEAD_WORDS = (r"(?:近日|日前|近期|连日来|今年以来|本报讯|(?:\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日)"
               r"(?:起|以来|上午|下午|晚上?)?"
@@ -126,6 +128,8 @@ HEADLINE_END = "。！？!?；;，,、：:"
 CITY_SOURCE_RE = re.compile(r"^(?:首都|北京市|市|中央|全国|国家)")
 WHOLE_BOLD_RE = re.compile(r"^\*\*([^*]+)\*\*$")
 LEAD_BOLD_RE = re.compile(r"^\*\*(.+?)\*\*(.*)$")
+#: The numbered first section of an article under its headline (1.前言与背景, 一、基本情况, 1.1 …).
+SECTION_NUMBER_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+(?:\.\d+)*\s*[.、．]?\s*(?=\D))\S")
 SUBHEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．])")
 
 # Footer patterns.
@@ -205,6 +209,7 @@ def parse_text(text: str, file: str = "", *, entities: bool = True) -> Bulletin:
     _parse_footer(footer, bulletin)
     own = _own_district(bulletin.office, bulletin.series)
     bulletin.contents, body = _split_contents(body)
+    body = _split_star_columns(body)
     note, body = _split_editor_note(body)
     bulletin.articles, bulletin.columns, bulletin.structure = _parse_articles(body, own)
     if note and bulletin.articles:
@@ -218,15 +223,33 @@ def parse_text(text: str, file: str = "", *, entities: bool = True) -> Bulletin:
     return bulletin
 
 
+def _split_star_columns(lines: list[str]) -> list[str]:
+    """Put a column marker glued before its first headline (`☆ 本期关注：XX街道开展环境整治`, then the text) on a
+    line of its own, so the marker is not read as part of the headline."""
+    result: list[str] = []
+    for i, line in enumerate(lines):
+        star = STAR_COLUMN_RE.match(line)
+        if star and star.group(2) and i + 1 < len(lines) and _is_heading(star.group(2), None) \
+                and _opens_body(lines[i + 1]):
+            result += [f"【{star.group(1)}】", star.group(2)]
+        else:
+            result.append(line)
+    return result
+
+
 def _split_editor_note(lines: list[str]) -> tuple[list[str], list[str]]:
-    """An editor's note (编者按：…) before the first article, and the lines after it: the note belongs to the
-    article it introduces (it goes to the start of its body), it is not an article of its own."""
-    if not lines or not EDITOR_NOTE_RE.match(lines[0]):
+    """An editor's note (编者按：…, 【编者按：…】, also right under the first column heading) before the first
+    article, and the other lines: the note belongs to the article it introduces (it goes to the start of its
+    body), it is not an article of its own."""
+    column = 1 if len(lines) > 1 and _column_name(lines[0], sections=False) else 0
+    if len(lines) <= column or not EDITOR_NOTE_RE.match(lines[column]):
         return [], lines
-    end = 1
-    while end < len(lines) and not re.search(r"[。！？!?”]$", lines[end - 1]):
+    end = column + 1
+    closing = COLUMN_BRACKETS.get(lines[column][0])
+    while end < len(lines) and not re.search(r"[。！？!?”]$", lines[end - 1]) \
+            and not (closing and lines[end - 1].endswith(closing)):
         end += 1
-    return lines[:end], lines[end:]
+    return lines[column:end], lines[:column] + lines[end:]
 
 
 def _whole_text_article(lines: list[str], district: str | None) -> Article:
@@ -615,7 +638,7 @@ def _parse_footer(lines: list[str], bulletin: Bulletin) -> None:
 
 
 def _column_name(line: str, sections: bool) -> str | None:
-    """The column a heading line opens (【文明创建】, 〔…〕, 〖…〗, ［…］, 〈…〉, or 一、… when `sections`), else None.
+    """The column a heading line opens (【文明创建】, 〔…〕, 〖…〗, ［…］, 〈…〉, ☆ 文明创建, or 一、… when `sections`), else None.
 
     Brackets around an issue number or a date ([2011年第9期]) are not a column.
     """
@@ -624,6 +647,8 @@ def _column_name(line: str, sections: bool) -> str | None:
     if name is not None and (ISSUE_RE.search(name) or TOTAL_RE.search(name) or DATE_RE.search(name)
                              or not re.search(CJK, name)):
         name = None
+    if name is None and (star := STAR_COLUMN_RE.match(line)) and star.group(2) is None:
+        name = star.group(1)
     if name is None and sections and (section := SECTION_COLUMN_RE.match(line)):
         name = section.group(1)
     return re.sub(r"\s+", " ", name.strip()) if name else None
@@ -739,10 +764,14 @@ def _article_numbering(lines: list[str], sections: bool) -> re.Pattern[str]:
 def _split_contents(lines: list[str]) -> tuple[list[str], list[str]]:
     """A table of contents at the top of the body and the body after it.
 
-    Contents are a 本期要目/目录 line followed by numbered lines, or three or more numbered short lines in a
-    row with no text between them (each article's headline listed once more before the articles).
+    Contents are a 本期要目/目录 line followed by numbered lines, three or more numbered short lines in a
+    row with no text between them (each article's headline listed once more before the articles), or a
+    contents by column (☆ 本期关注：headline, with short entries under it, see `_split_column_contents`).
     """
     start = 1 if lines and CONTENTS_TITLE_RE.match(lines[0]) else 0
+    by_column = _split_column_contents(lines, start)
+    if by_column is not None:
+        return by_column
     end = start
     while end < len(lines) and ANY_NUMBERED_RE.match(lines[end]) and len(lines[end]) <= 60 \
             and not re.search(r"[。！？!?]$", lines[end]):
@@ -750,6 +779,31 @@ def _split_contents(lines: list[str]) -> tuple[list[str], list[str]]:
     if (start and end > start) or end - start >= 3:
         return lines[:end], lines[end:]
     return [], lines
+
+
+def _split_column_contents(lines: list[str], start: int) -> tuple[list[str], list[str]] | None:
+    """Contents listed by column (`☆ 本期关注：书院制教育考察报告`, then its sections as short lines, then
+    `☆ 它山之石：…`): two or more star-marked column entries, or one after a 本期要目 line. The contents end at
+    a line naming one of their columns alone, at one of their headlines, or at a line that opens a paragraph
+    or is followed by one. A column named alone afterwards heads the articles under it (it becomes 【name】)."""
+    columns: list[str] = []
+    headlines: set[str] = set()
+    end = start
+    while end < len(lines):
+        line = lines[end]
+        entry = STAR_COLUMN_RE.match(line)
+        if entry and entry.group(1) not in columns:
+            columns.append(entry.group(1))
+            headlines.add(entry.group(2) or "")
+        elif not columns or line.strip("☆★ ") in columns or line in headlines or len(line) > 40 \
+                or re.search(r"[。！？!?；;，,]", line) or EDITOR_NOTE_RE.match(line) or _column_name(line, False) \
+                or (end + 1 < len(lines) and _opens_body(lines[end + 1])):
+            break
+        end += 1
+    if not columns or (len(columns) < 2 and not start):
+        return None
+    body = [f"【{line.strip('☆★ ')}】" if line.strip("☆★ ") in columns else line for line in lines[end:]]
+    return lines[:end], body
 
 
 def _numbered_are_columns(lines: list[str]) -> bool:
@@ -804,6 +858,8 @@ def _heading_lines(paragraphs: list[str], width: int | None) -> int:
     if two and len(paragraphs) > 2 and _opens_body(_repair_breaks(paragraphs[2:7])[0]):
         return 2
     if _opens_body(_repair_breaks(paragraphs[1:6])[0]) or (ANY_NUMBERED_RE.match(paragraphs[0]) and second[0] not in HEADLINE_END):
+        return 1
+    if SECTION_NUMBER_RE.match(second) and len(paragraphs) > 2 and not ANY_NUMBERED_RE.match(paragraphs[0]):
         return 1
     return 0
 

@@ -95,6 +95,19 @@ BODIES: list[tuple[str, str, list[tuple[Any, ...]], str]] = [
      "（二）望京街道举办邻里节\n望京街道举办第五届邻里节。\n二、志愿服务\n（一）酒仙桥街道开展助老服务\n酒仙桥街道志愿者上门服务。\n",
      [("工作动态", "麦子店街道开展环境整治", None), ("工作动态", "望京街道举办邻里节", None),
       ("志愿服务", "酒仙桥街道开展助老服务", None)], "numbered columns, numbered headlines"),
+    ("star-column", BODY.replace("【工作动态】", "☆ 工作动态"), ONE, "bracketed columns, source lines"),
+    ("star-column-glued-to-headline", BODY.replace("【工作动态】\n", "★ 工作动态：").replace("组织志愿者", "近日组织志愿者"),
+     ONE, "bracketed columns, source lines"),
+    ("contents-by-column", "☆ 工作动态：麦子店街道开展环境整治\n  清理楼道堆物\n  居民共同参与\n☆ 志愿服务：望京街道举办邻里节\n"
+     "工作动态\n麦子店街道开展环境整治\n麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n（麦子店街道）\n志愿服务\n" + SECOND,
+     ONE + [("志愿服务", "望京街道举办邻里节", "望京街道")], "bracketed columns, source lines"),
+    ("contents-by-column-without-column-lines", "☆ 工作动态：麦子店街道开展环境整治\n☆ 志愿服务：望京街道举办邻里节\n"
+     + BODY.split("\n", 1)[1] + SECOND,
+     [(None, "麦子店街道开展环境整治", "麦子店街道"), (None, "望京街道举办邻里节", "望京街道")], "source lines"),
+    ("bracketed-editor-note-under-column", BODY.replace("【工作动态】\n", "【工作动态】\n【编者按：现将麦子店街道的做法刊发，供各"
+     "单位学习借鉴】\n"), ONE, "bracketed columns, source lines"),
+    ("headline-then-numbered-section", "麦子店街道环境整治工作报告\n1.基本情况\n1.1 麦子店街道组织志愿者清理楼道堆物。\n",
+     [(None, "麦子店街道环境整治工作报告", None)], "one article (no structure recognised)"),
     ("glued-headline", "麦子店街道开展环境整治活动 近日，麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n"
      "望京街道举办邻里节活动 日前，望京街道举办第五届邻里节，惠及居民五千余人。\n",
      [(None, "麦子店街道开展环境整治活动", None), (None, "望京街道举办邻里节活动", None)], "glued headlines, plain headlines"),
@@ -211,3 +224,17 @@ def test_editor_note_opens_the_first_article() -> None:
     bulletin = parse_text(text, FILE)
     assert bulletin.articles[0].body.startswith("编者按：垃圾分类是新时尚")
     assert bulletin.editor == "张明"
+
+
+def test_contents_by_column_are_kept_apart() -> None:
+    body = next(case[1] for case in BODIES if case[0] == "contents-by-column")
+    bulletin = parse_text(HEADER + body, FILE)
+    assert bulletin.contents == ["☆ 工作动态：麦子店街道开展环境整治", "清理楼道堆物", "居民共同参与", "☆ 志愿服务：望京街道举办邻里节"]
+    assert bulletin.columns == ["工作动态", "志愿服务"]
+
+
+def test_bracketed_editor_note_opens_the_article_under_its_column() -> None:
+    body = next(case[1] for case in BODIES if case[0] == "bracketed-editor-note-under-column")
+    article = parse_text(HEADER + body, FILE).articles[0]
+    assert article.body.startswith("【编者按：现将麦子店街道的做法刊发")
+    assert article.body.endswith("共清理杂物2.3吨。")
