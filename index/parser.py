@@ -541,10 +541,28 @@ def _parse_header(lines: list[str], bulletin: Bulletin, file: str) -> None:
         bulletin.issue_label = re.sub(r"\s+", "", issue.group(1))
     bulletin.date = _find_date(ISSUE_RE.sub(" ", joined), file)
     leftovers = _header_leftovers(lines)
+    title = _title_on_issue_line(lines)
+    if leftovers and title and title != leftovers[0] and not SERIES_NAME_RE.search(leftovers[0]):
+        before = leftovers[:leftovers.index(title)]
+        offices = [name for name in before if _is_office_name(name)] + leftovers[leftovers.index(title) + 1:]
+        bulletin.series = title
+        bulletin.office = _offices(offices, title) if offices else None
+        return
     if leftovers:
         bulletin.series = leftovers[0]
     if len(leftovers) >= 2:
         bulletin.office = _offices(leftovers[1:], leftovers[0])
+
+
+def _title_on_issue_line(lines: list[str]) -> str | None:
+    """The series title printed on the issue number's line (`XX简报第24期`, `XX信息（第5期）`) when it reads like a
+    title (ends in 简报, 信息, 通讯 …): it is the bulletin's title even under a web page's section heading
+    (`政务公开`) or an office line printed above it."""
+    for line in lines:
+        if ISSUE_RE.search(TOTAL_RE.sub(" ", line)):
+            own = _header_leftovers([line])
+            return own[0] if own and SERIES_NAME_RE.search(own[0]) else None
+    return None
 
 
 def _offices(names: list[str], series: str) -> str | None:

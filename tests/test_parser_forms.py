@@ -55,6 +55,10 @@ HEADERS: list[tuple[str, str, dict[str, Any]]] = [
     ("office-name-with-organise-and-inspect", "文明创建简报\n第5期\n中共朝阳区纪律检查委员会办公室\n2016年3月1日\n",
      {"office": "中共朝阳区纪律检查委员会办公室"}),
     ("office-of-organisation-department", "组工简报\n第5期\n中共朝阳区委组织部编\n2016年3月1日\n", {"office": "中共朝阳区委组织部"}),
+    ("page-section-heading-above-series-and-issue", "政务公开\n朝阳区文明创建简报第5期\n2016年3月1日\n",
+     {"series": "朝阳区文明创建简报", "issue": 5, "office": None, "date": "2016-03-01"}),
+    ("office-above-series-and-issue", "中共朝阳区委宣传部\n宣传工作简报第5期\n2016年3月1日\n",
+     {"series": "宣传工作简报", "issue": 5, "office": "中共朝阳区委宣传部"}),
     ("replacement-character", "文明创建简报\n第5期\n朝阳区文明办\n2016年3月1日\ufffd\n",
      {"issue": 5, "date": "2016-03-01", "office": "朝阳区文明办"}),
 ]
