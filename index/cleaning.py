@@ -147,16 +147,29 @@ def _join_preview_chunks(lines: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------- web page posting lines
 
-#: The fields a CMS prints around an article (编辑:admin 发表时间:[2008-07-18] 阅读:). Those marked page-only never
-#: occur in a bulletin's own text; 编辑/作者/来源 alone are a bulletin's footer or source line and stay.
-_PAGE_ONLY_FIELDS = (r"发布者|发布人|发表时间|发布时间|发布日期|发表日期|更新时间|更新日期|录入时间|上传时间"
-                     r"|阅读(?:次数|量|数)?|浏览(?:次数|量|数)?|点击(?:次数|量|数|率)?|访问量|人气")
+#: The fields a CMS prints around an article (编辑:admin 发表时间:[2008-07-18] 阅读:). The page-only ones never
+#: occur in a bulletin's own text with such a value (a date, a count, nothing); 编辑/作者/来源 alone are a
+#: bulletin's footer or source line and stay.
+_DATE_VALUE = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}(?:\s*日)?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+_TOKEN_VALUE = r"[^\s|｜\]】)）:：]*"
+
+
+def _bracketed(value: str) -> str:
+    """`value`, optionally in brackets ([2008-07-18], 【320】)."""
+    return rf"(?:[\[【(（]\s*)?(?:{value})(?:\s*[\]】)）])?"
+
+
+_PAGE_ONLY_FIELDS = [
+    (r"发表时间|发布时间|发布日期|发表日期|更新时间|更新日期|录入时间|上传时间", _bracketed(_DATE_VALUE) + "|"),
+    (r"阅读(?:次数|量|数)?|浏览(?:次数|量|数)?|点击(?:次数|量|数|率)?|访问量|人气", _bracketed(r"\d*\s*次?")),
+    (r"发布者|发布人", _bracketed(_TOKEN_VALUE)),
+]
 _SHARED_FIELDS = r"编辑|作者|来源|信息来源|文章来源|稿件来源|责任编辑|录入|审核"
-_FIELD_VALUE = (r"(?:[\[【(（]\s*)?(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}(?:\s*日)?"
-                r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?|[^\s|｜\]】)）:：]*)(?:\s*[\]】)）])?")
+_FIELD_VALUE = _bracketed(f"{_DATE_VALUE}|{_TOKEN_VALUE}")
 _PAGE_ACTIONS = (r"(?:字号|字体)\s*[:：]?\s*[【\[]?\s*大\s*中\s*小\s*[】\]]?|打印本页|打印此页|打印|关闭窗口|关闭本页|关闭"
                  r"|分享到\s*[:：]?|收藏本页|收藏|返回顶部|返回列表|【\s*(?:打印|关闭|收藏|返回顶部)\s*】")
-_PAGE_ONLY_RE = re.compile(rf"(?:{_PAGE_ONLY_FIELDS})\s*[:：]\s*{_FIELD_VALUE}|{_PAGE_ACTIONS}")
+_PAGE_ONLY_RE = re.compile("|".join(rf"(?:{names})\s*[:：]\s*(?:{value})(?![^\s|｜])" for names, value in _PAGE_ONLY_FIELDS)
+                           + f"|{_PAGE_ACTIONS}")
 _SHARED_RE = re.compile(rf"(?:{_SHARED_FIELDS})\s*[:：]\s*{_FIELD_VALUE}")
 _SEPARATORS_RE = re.compile(r"[\s|｜/·•【】\[\]（）()]*")
 
