@@ -92,7 +92,7 @@ _FURNITURE = [
     # news and government sites
     r"https?://\S+",
     r"(?:当前位置|您的位置|您现在的位置)\s*[:：].*",
-    r"首页\s*[>›»]\s*.{0,60}",
+    r"首\s*页\s*[>›»＞]\s*.{0,60}",
     r"\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s+(?:来源|作者|编辑)\s*[:：].*",
     r"(?:发布|更新|发表|归档)(?:时间|日期)\s*[:：]\s*\S.*",
     r"(?:浏览次数|点击次数|阅读量|访问量|浏览量|点击数)\s*[:：].*",
@@ -143,6 +143,86 @@ def _join_preview_chunks(lines: list[str]) -> list[str]:
     first = chunks[0][0]
     body = "".join(_CHUNK_RE.sub("", line.strip()) for line in lines[first:] if line.strip())
     return lines[:first] + [body]
+
+
+# ---------------------------------------------------------------- web page posting lines
+
+#: The fields a CMS prints around an article (编辑:admin 发表时间:[2008-07-18] 阅读:). The page-only ones never
+#: occur in a bulletin's own text with such a value (a date, a count, nothing); 编辑/作者/来源 alone are a
+#: bulletin's footer or source line and stay.
+_DATE_VALUE = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}(?:\s*日)?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+_TOKEN_VALUE = r"[^\s|｜\]】)）:：]*"
+
+
+def _bracketed(value: str) -> str:
+    """`value`, optionally in brackets ([2008-07-18], 【320】)."""
+    return rf"(?:[\[【(（]\s*)?(?:{value})(?:\s*[\]】)）])?"
+
+
+_PAGE_ONLY_FIELDS = [
+    (r"发表时间|发布时间|发布日期|发表日期|更新时间|更新日期|录入时间|上传时间", _bracketed(_DATE_VALUE) + "|"),
+    (r"阅读(?:次数|量|数)?|浏览(?:次数|量|数)?|点击(?:次数|量|数|率)?|访问量|人气", _bracketed(r"\d*\s*次?")),
+    (r"发布者|发布人", _bracketed(_TOKEN_VALUE)),
+]
+_SHARED_FIELDS = r"编辑|作者|来源|信息来源|文章来源|稿件来源|责任编辑|录入|审核"
+_FIELD_VALUE = _bracketed(f"{_DATE_VALUE}|{_TOKEN_VALUE}")
+_PAGE_ACTIONS = (r"(?:字号|字体)\s*[:：]?\s*[【\[]?\s*大\s*中\s*小\s*[】\]]?|打印本页|打印此页|打印|关闭窗口|关闭本页|关闭"
+                 r"|分享到\s*[:：]?|收藏本页|收藏|返回顶部|返回列表|【\s*(?:打印|关闭|收藏|返回顶部)\s*】")
+_PAGE_ONLY_RE = re.compile("|".join(rf"(?:{names})\s*[:：]\s*(?:{value})(?![^\s|｜])" for names, value in _PAGE_ONLY_FIELDS)
+                           + f"|{_PAGE_ACTIONS}")
+_SHARED_RE = re.compile(rf"(?:{_SHARED_FIELDS})\s*[:：]\s*{_FIELD_VALUE}")
+_SEPARATORS_RE = re.compile(r"[\s|｜/·•【】\[\]（）()]*")
+
+
+def is_posting_line(line: str) -> bool:
+    """True for a web page's posting line or button row: nothing but CMS fields and page actions, at least one
+    of them page-only (发表时间, 阅读, 浏览次数, 点击数, 发布者, 字号 大 中 小, 打印本页, 关闭窗口, 分享到).
+
+    `编辑：张明` or `来源：XX街道` alone is a bulletin's footer or source line and is kept.
+    """
+    line = line.strip(" \t\u3000\xa0")
+    rest, page_only = _PAGE_ONLY_RE.subn(" ", line)
+    if not page_only:
+        return False
+    rest = _SHARED_RE.sub(" ", rest)
+    return _SEPARATORS_RE.fullmatch(rest) is not None
+
+
+def drop_posting_lines(text: str) -> str:
+    """Remove the posting lines and button rows of a CMS page around a bulletin (see `is_posting_line`), so a
+    page's editor or posting date is never read as the bulletin's office or date."""
+    lines = text.split("\n")
+    kept = [line for line in lines if not (line.strip() and is_posting_line(line))]
+    return text if kept == lines else "\n".join(kept)
+
+
+# ---------------------------------------------------------------- breadcrumbs
+
+_BREADCRUMB_RE = re.compile(r"(?:(?:当前位置|您的位置|您现在的位置|所在位置)\s*[:：]\s*)?首\s*页\s*[>›»＞].*"
+                            r"|(?:当前位置|您的位置|您现在的位置|所在位置)\s*[:：].*")
+_CRUMB_SEPARATOR_RE = re.compile(r"\s*(?:[>›»＞]+|-{1,2}>|→)\s*")
+
+
+def drop_breadcrumbs(text: str) -> str:
+    """Remove a web page's breadcrumb (`当前位置：首页 >> 决策参考 >> 正文`, `首页> 两纲 > 简报`) and the section
+    heading the page prints next to it (the line just above or below that is one of its steps, `决策参考`), so
+    the page's section is never read as the bulletin's title. A line naming the same words elsewhere stays."""
+    lines = text.split("\n")
+    crumbs = [i for i, line in enumerate(lines) if _BREADCRUMB_RE.fullmatch(line.strip(" \t\u3000\xa0"))]
+    if not crumbs:
+        return text
+    dropped = set(crumbs)
+    for i in crumbs:
+        trail = re.sub(r"^[^:：]*[:：]", "", lines[i]) if re.match(r"\s*(?:当前|您的|您现在|所在)", lines[i]) else lines[i]
+        steps = {re.sub(r"\s+", "", step) for step in _CRUMB_SEPARATOR_RE.split(trail.strip())}
+        steps -= {"", "首页", "正文", "详情", "内容"}
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(lines) and not lines[j].strip():
+                j += step
+            if 0 <= j < len(lines) and re.sub(r"\s+", "", lines[j]) in steps:
+                dropped.add(j)
+    return "\n".join(line for i, line in enumerate(lines) if i not in dropped)
 
 
 _INLINE_PAGE_MARKER_RE = re.compile(r"[ \t\u3000]*(?:第\s*\d{1,3}\s*页\s*[/／]?\s*共\s*\d{1,3}\s*页"
@@ -244,6 +324,7 @@ def clean_text(text: str, *, entities: bool = True) -> str:
     if entities:
         text = decode_entities(text)
     text = strip_pinyin_annotations(text)
-    text = close_letter_spacing(drop_inline_page_markers(drop_page_furniture(text)))
+    text = drop_page_furniture(drop_breadcrumbs(drop_posting_lines(text)))
+    text = close_letter_spacing(drop_inline_page_markers(text))
     text = undouble_bold_text(join_spaced_digits(text))
     return unify_digit_width(text)

@@ -88,6 +88,10 @@ ORG_SUFFIX_RE = re.compile(
     r"(?:办|辦|部|委|会|會|中心|局|院|厅|廳|处|處|站|社|台|臺|报|報|队|隊|所|团|團|馆|館|校|府|组|組|联|聯|署|司|科|网|網|室"
     r"|街道|镇|鎮|乡|鄉|社区|社區|村|地区|地區|集团|集團|公司|医院|醫院|大学|大學|学院|學院|小学|中学)$"
 )
+#: Verbs of an event (国务院妇儿工委办公室召开联络员座谈会): a line with one is a headline, never an office name,
+#: even when it ends like one (座谈会, 推进会). Words that occur inside office names (组织部, 纪律检查, 调研室,
+#: 推进办) are not listed.
+EVENT_VERB_RE = re.compile(_t(r"召开|举行|举办|开展|部署|启动|出席|会见|慰问|走访|视察|荣获|签署|召集|印发(?=\S)|发布(?=《)"))
 PUNCT_RE = re.compile(r"[，。、：:；;,！？!?“”\"\d]")
 TRAILING_SOURCE_RE = re.compile(
     r"^(.*?(?:[。！？!?”]|\S\s))\s*([（(【][^（）()【】\n]{2,30}[)）】]|——\s*\S{2,25}|(?:供稿单位|供稿|来源)\s*[:：]\s*\S{2,25})$"
@@ -111,6 +115,8 @@ NUMBERINGS = [NUMBERED_RE, re.compile(r"^[（(]\s*[一二三四五六七八九�
 ANY_NUMBERED_RE = re.compile("|".join(f"(?:{numbering.pattern})" for numbering in NUMBERINGS))
 #: A table of contents at the top of the body (本期要目 then numbered headlines without text).
 CONTENTS_TITLE_RE = re.compile(_t(r"^(?:本期要目|本期导读|本期目录|本期提要|目\s*录|要\s*目)\s*[:：]?$"))
+#: A column marked by a star (☆ 本期关注), alone or with the headline it holds after a colon (☆ 本期关注：XX报告).
+STAR_COLUMN_RE = re.compile(r"^[☆★]\s*([^\s:：，。,；;！？!?【】]{2,10})\s*(?:[:：]\s*(\S.{0,59}))?$")
 #: A headline glued to the first sentence of its article by a space (…宣传活动 近日，区文明办…).
 LEAD_WORDS = (r"(?:近日|日前|近期|连日来|今年以来|本报讯|(?:\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日)"
               r"(?:起|以来|上午|下午|晚上?)?"
@@ -122,6 +128,8 @@ HEADLINE_END = "。！？!?；;，,、：:"
 CITY_SOURCE_RE = re.compile(r"^(?:首都|北京市|市|中央|全国|国家)")
 WHOLE_BOLD_RE = re.compile(r"^\*\*([^*]+)\*\*$")
 LEAD_BOLD_RE = re.compile(r"^\*\*(.+?)\*\*(.*)$")
+#: The numbered first section of an article under its headline (1.前言与背景, 一、基本情况, 1.1 …).
+SECTION_NUMBER_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+(?:\.\d+)*\s*[.、．]?\s*(?=\D))\S")
 SUBHEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．])")
 
 # Footer patterns.
@@ -201,6 +209,7 @@ def parse_text(text: str, file: str = "", *, entities: bool = True) -> Bulletin:
     _parse_footer(footer, bulletin)
     own = _own_district(bulletin.office, bulletin.series)
     bulletin.contents, body = _split_contents(body)
+    body = _split_star_columns(body)
     note, body = _split_editor_note(body)
     bulletin.articles, bulletin.columns, bulletin.structure = _parse_articles(body, own)
     if note and bulletin.articles:
@@ -214,15 +223,33 @@ def parse_text(text: str, file: str = "", *, entities: bool = True) -> Bulletin:
     return bulletin
 
 
+def _split_star_columns(lines: list[str]) -> list[str]:
+    """Put a column marker glued before its first headline (`☆ 本期关注：XX街道开展环境整治`, then the text) on a
+    line of its own, so the marker is not read as part of the headline."""
+    result: list[str] = []
+    for i, line in enumerate(lines):
+        star = STAR_COLUMN_RE.match(line)
+        if star and star.group(2) and i + 1 < len(lines) and _is_heading(star.group(2), None) \
+                and _opens_body(lines[i + 1]):
+            result += [f"【{star.group(1)}】", star.group(2)]
+        else:
+            result.append(line)
+    return result
+
+
 def _split_editor_note(lines: list[str]) -> tuple[list[str], list[str]]:
-    """An editor's note (编者按：…) before the first article, and the lines after it: the note belongs to the
-    article it introduces (it goes to the start of its body), it is not an article of its own."""
-    if not lines or not EDITOR_NOTE_RE.match(lines[0]):
+    """An editor's note (编者按：…, 【编者按：…】, also right under the first column heading) before the first
+    article, and the other lines: the note belongs to the article it introduces (it goes to the start of its
+    body), it is not an article of its own."""
+    column = 1 if len(lines) > 1 and _column_name(lines[0], sections=False) else 0
+    if len(lines) <= column or not EDITOR_NOTE_RE.match(lines[column]):
         return [], lines
-    end = 1
-    while end < len(lines) and not re.search(r"[。！？!?”]$", lines[end - 1]):
+    end = column + 1
+    closing = COLUMN_BRACKETS.get(lines[column][0])
+    while end < len(lines) and not re.search(r"[。！？!?”]$", lines[end - 1]) \
+            and not (closing and lines[end - 1].endswith(closing)):
         end += 1
-    return lines[:end], lines[end:]
+    return lines[column:end], lines[:column] + lines[end:]
 
 
 def _whole_text_article(lines: list[str], district: str | None) -> Article:
@@ -435,7 +462,7 @@ def _first_headline(lines: list[str], i: int) -> bool:
     line = lines[i]
     if i + 1 >= len(lines) or not any(ISSUE_RE.search(earlier) or TOTAL_RE.search(earlier) for earlier in lines[:i]):
         return False
-    if DATE_RE.search(line) or ISSUE_RE.search(line) or TOTAL_RE.search(line) or ORG_SUFFIX_RE.search(_clean_office(line)):
+    if DATE_RE.search(line) or ISSUE_RE.search(line) or TOTAL_RE.search(line) or _is_office_name(_clean_office(line)):
         return False
     return 12 <= len(line) <= 40 and _is_heading(line, None) and _opens_body(lines[i + 1])
 
@@ -443,7 +470,13 @@ def _first_headline(lines: list[str], i: int) -> bool:
 def _is_office_line(line: str) -> bool:
     """True for a short line naming an issuing office (it may follow the date)."""
     line = _clean_office(line)
-    return len(line) <= 20 and not PUNCT_RE.search(line) and bool(ORG_SUFFIX_RE.search(line))
+    return len(line) <= 20 and not PUNCT_RE.search(line) and _is_office_name(line)
+
+
+def _is_office_name(text: str) -> bool:
+    """True when `text` ends like an organisation (办公室, 委员会, 街道 …) and is a name, not a sentence about
+    one: `XX办公室` is, `XX办公室召开联络员座谈会` (an event verb) is not."""
+    return bool(ORG_SUFFIX_RE.search(text)) and not EVENT_VERB_RE.search(text)
 
 
 def _office_before(lines: list[str]) -> bool:
@@ -508,17 +541,39 @@ def _parse_header(lines: list[str], bulletin: Bulletin, file: str) -> None:
         bulletin.issue_label = re.sub(r"\s+", "", issue.group(1))
     bulletin.date = _find_date(ISSUE_RE.sub(" ", joined), file)
     leftovers = _header_leftovers(lines)
+    title = _title_on_issue_line(lines)
+    if leftovers and title and title != leftovers[0] and not SERIES_NAME_RE.search(leftovers[0]):
+        before = leftovers[:leftovers.index(title)]
+        offices = [name for name in before if _is_office_name(name)] + leftovers[leftovers.index(title) + 1:]
+        bulletin.series = title
+        bulletin.office = _offices(offices, title) if offices else None
+        return
     if leftovers:
         bulletin.series = leftovers[0]
     if len(leftovers) >= 2:
         bulletin.office = _offices(leftovers[1:], leftovers[0])
 
 
-def _offices(names: list[str], series: str) -> str:
+def _title_on_issue_line(lines: list[str]) -> str | None:
+    """The series title printed on the issue number's line (`XX简报第24期`, `XX信息（第5期）`) when it reads like a
+    title (ends in 简报, 信息, 通讯 …): it is the bulletin's title even under a web page's section heading
+    (`政务公开`) or an office line printed above it."""
+    for line in lines:
+        if ISSUE_RE.search(TOTAL_RE.sub(" ", line)):
+            own = _header_leftovers([line])
+            return own[0] if own and SERIES_NAME_RE.search(own[0]) else None
+    return None
+
+
+def _offices(names: list[str], series: str) -> str | None:
     """The issuing office from the header lines after the title: several offices joined by 、, a name broken
     over two lines (中国地质大学(武汉) / 发展研究中心) joined again, otherwise the last line. The title printed
-    twice (a web page's heading above the bulletin's own) is not an office."""
+    twice (a web page's heading above the bulletin's own) is not an office, nor is a sentence with an event verb
+    (a headline): None when only such lines are left."""
     names = [name for name in names if name != series and not SERIES_NAME_RE.search(name)] or names
+    names = [name for name in names if not EVENT_VERB_RE.search(name)]
+    if not names:
+        return None
     offices: list[str] = []
     for name in names:
         if offices and not ORG_SUFFIX_RE.search(offices[-1]) and ORG_SUFFIX_RE.search(name):
@@ -601,7 +656,7 @@ def _parse_footer(lines: list[str], bulletin: Bulletin) -> None:
 
 
 def _column_name(line: str, sections: bool) -> str | None:
-    """The column a heading line opens (【文明创建】, 〔…〕, 〖…〗, ［…］, 〈…〉, or 一、… when `sections`), else None.
+    """The column a heading line opens (【文明创建】, 〔…〕, 〖…〗, ［…］, 〈…〉, ☆ 文明创建, or 一、… when `sections`), else None.
 
     Brackets around an issue number or a date ([2011年第9期]) are not a column.
     """
@@ -610,6 +665,8 @@ def _column_name(line: str, sections: bool) -> str | None:
     if name is not None and (ISSUE_RE.search(name) or TOTAL_RE.search(name) or DATE_RE.search(name)
                              or not re.search(CJK, name)):
         name = None
+    if name is None and (star := STAR_COLUMN_RE.match(line)) and star.group(2) is None:
+        name = star.group(1)
     if name is None and sections and (section := SECTION_COLUMN_RE.match(line)):
         name = section.group(1)
     return re.sub(r"\s+", " ", name.strip()) if name else None
@@ -725,10 +782,14 @@ def _article_numbering(lines: list[str], sections: bool) -> re.Pattern[str]:
 def _split_contents(lines: list[str]) -> tuple[list[str], list[str]]:
     """A table of contents at the top of the body and the body after it.
 
-    Contents are a 本期要目/目录 line followed by numbered lines, or three or more numbered short lines in a
-    row with no text between them (each article's headline listed once more before the articles).
+    Contents are a 本期要目/目录 line followed by numbered lines, three or more numbered short lines in a
+    row with no text between them (each article's headline listed once more before the articles), or a
+    contents by column (☆ 本期关注：headline, with short entries under it, see `_split_column_contents`).
     """
     start = 1 if lines and CONTENTS_TITLE_RE.match(lines[0]) else 0
+    by_column = _split_column_contents(lines, start)
+    if by_column is not None:
+        return by_column
     end = start
     while end < len(lines) and ANY_NUMBERED_RE.match(lines[end]) and len(lines[end]) <= 60 \
             and not re.search(r"[。！？!?]$", lines[end]):
@@ -736,6 +797,31 @@ def _split_contents(lines: list[str]) -> tuple[list[str], list[str]]:
     if (start and end > start) or end - start >= 3:
         return lines[:end], lines[end:]
     return [], lines
+
+
+def _split_column_contents(lines: list[str], start: int) -> tuple[list[str], list[str]] | None:
+    """Contents listed by column (`☆ 本期关注：书院制教育考察报告`, then its sections as short lines, then
+    `☆ 它山之石：…`): two or more star-marked column entries, or one after a 本期要目 line. The contents end at
+    a line naming one of their columns alone, at one of their headlines, or at a line that opens a paragraph
+    or is followed by one. A column named alone afterwards heads the articles under it (it becomes 【name】)."""
+    columns: list[str] = []
+    headlines: set[str] = set()
+    end = start
+    while end < len(lines):
+        line = lines[end]
+        entry = STAR_COLUMN_RE.match(line)
+        if entry and entry.group(1) not in columns:
+            columns.append(entry.group(1))
+            headlines.add(entry.group(2) or "")
+        elif not columns or line.strip("☆★ ") in columns or line in headlines or len(line) > 40 \
+                or re.search(r"[。！？!?；;，,]", line) or EDITOR_NOTE_RE.match(line) or _column_name(line, False) \
+                or (end + 1 < len(lines) and _opens_body(lines[end + 1])):
+            break
+        end += 1
+    if not columns or (len(columns) < 2 and not start):
+        return None
+    body = [f"【{line.strip('☆★ ')}】" if line.strip("☆★ ") in columns else line for line in lines[end:]]
+    return lines[:end], body
 
 
 def _numbered_are_columns(lines: list[str]) -> bool:
@@ -790,6 +876,8 @@ def _heading_lines(paragraphs: list[str], width: int | None) -> int:
     if two and len(paragraphs) > 2 and _opens_body(_repair_breaks(paragraphs[2:7])[0]):
         return 2
     if _opens_body(_repair_breaks(paragraphs[1:6])[0]) or (ANY_NUMBERED_RE.match(paragraphs[0]) and second[0] not in HEADLINE_END):
+        return 1
+    if SECTION_NUMBER_RE.match(second) and len(paragraphs) > 2 and not ANY_NUMBERED_RE.match(paragraphs[0]):
         return 1
     return 0
 

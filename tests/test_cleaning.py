@@ -10,8 +10,11 @@ from index.cleaning import (
     close_letter_spacing,
     decode_entities,
     drop_inline_page_markers,
+    drop_breadcrumbs,
     drop_page_furniture,
+    drop_posting_lines,
     is_furniture,
+    is_posting_line,
     join_spaced_digits,
     strip_pinyin_annotations,
     undouble_bold_text,
@@ -68,6 +71,7 @@ def test_strip_pinyin_annotations(raw: str, clean: str) -> None:
     "https://www.example.gov.cn/xwzx/2016/0301/123.html",
     "当前位置:首页 > 新闻中心 > 工作动态",
     "首页> 两纲 > 两纲通讯",
+    "首 页 >> 决策参考 >> 正文",
     "发布时间:2016-03-01 10:00",
     "2017-04-10 14:05:58 来源:中国初级卫生保健",
     "来源:区文明办 作者:张三 时间:2016-03-01",
@@ -96,6 +100,48 @@ def test_furniture_lines(line: str) -> None:
 ])
 def test_bulletin_lines_are_not_furniture(line: str) -> None:
     assert not is_furniture(line)
+
+
+@pytest.mark.parametrize(("line", "posting"), [
+    ("编辑：李老师    发布时间：2015-11-02    阅读：", True),
+    ("发布者：系统管理员 发表时间：[2019-05-10 10:00] 浏览次数：320", True),
+    ("作者：王涛 来源：校团委 点击数：56 更新时间：2012-3-8", True),
+    ("发布日期：2020年4月3日 9:30 阅读次数：1024", True),
+    ("阅读量：88", True),
+    ("更新时间：2012-3-8 阅读：12次", True),
+    ("阅读：《平凡的世界》", False),
+    ("浏览：北京胡同的故事", False),
+    ("字号 大 中 小 | 打印本页 | 关闭窗口", True),
+    ("【字体：大 中 小】【打印本页】【关闭窗口】", True),
+    ("分享到：", True),
+    ("编辑：张明", False),
+    ("来源：清河街道", False),
+    ("作者：李华 来源：区文明办", False),
+    ("编辑：张明　校对：李华", False),
+    ("本期编辑：张明 电话：84562233", False),
+    ("点击率大幅提高，阅读推广活动深受欢迎。", False),
+    ("区图书馆开展全民阅读活动", False),
+    ("县文明办发布时间表", False),
+])
+def test_is_posting_line(line: str, posting: bool) -> None:
+    assert is_posting_line(line) is posting
+
+
+def test_drop_posting_lines_keeps_the_bulletin() -> None:
+    page = "社区工作简报第6期\n编辑：网站管理员  发表时间：[2015-11-02]  阅读：\n麦子店街道办事处编印 2015年10月30日\n编辑：张明"
+    assert drop_posting_lines(page) == "社区工作简报第6期\n麦子店街道办事处编印 2015年10月30日\n编辑：张明"
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("信息公开\n当前位置：首页 >> 信息公开 >> 正文\n社区工作简报第6期", "社区工作简报第6期"),
+    ("您的位置：首页 > 工作动态 > 简报\n\n工作动态\n朝阳区文明创建简报", "\n朝阳区文明创建简报"),
+    ("首 页 ＞ 政务公开 ＞ 工作简报\n朝阳区文明创建简报\n第5期", "朝阳区文明创建简报\n第5期"),
+    ("首页> 两纲 > 简报\n国务院妇儿工委简报第1期\n区妇联开展两纲宣传\n正文提到两纲。", "国务院妇儿工委简报第1期\n区妇联开展两纲宣传\n正文提到两纲。"),
+    ("当前位置：首页 > 信息公开\n朝阳区文明创建简报\n第5期\n信息公开\n正文。", "朝阳区文明创建简报\n第5期\n信息公开\n正文。"),
+    ("决策参考\n朝阳区文明创建简报", "决策参考\n朝阳区文明创建简报"),
+])
+def test_drop_breadcrumbs(raw: str, clean: str) -> None:
+    assert drop_breadcrumbs(raw) == clean
 
 
 @pytest.mark.parametrize(("raw", "clean"), [

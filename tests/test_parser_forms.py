@@ -52,6 +52,13 @@ HEADERS: list[tuple[str, str, dict[str, Any]]] = [
     ("converter-pinyin-traditional", "文(wén)明(míng)簡(jiǎn)報(bào)\n第(dì)五(wǔ)期(qī)\n(總(zǒng)第(dì)二(èr)十(shí)期(qī))\n"
      "朝(cháo)陽(yáng)區(qū)文(wén)明(míng)辦(bàn)編(biān)印(yìn) 2016年3月1日\n",
      {"series": "文明簡報", "issue": 5, "total": 20, "office": "朝陽區文明辦", "date": "2016-03-01"}),
+    ("office-name-with-organise-and-inspect", "文明创建简报\n第5期\n中共朝阳区纪律检查委员会办公室\n2016年3月1日\n",
+     {"office": "中共朝阳区纪律检查委员会办公室"}),
+    ("office-of-organisation-department", "组工简报\n第5期\n中共朝阳区委组织部编\n2016年3月1日\n", {"office": "中共朝阳区委组织部"}),
+    ("page-section-heading-above-series-and-issue", "政务公开\n朝阳区文明创建简报第5期\n2016年3月1日\n",
+     {"series": "朝阳区文明创建简报", "issue": 5, "office": None, "date": "2016-03-01"}),
+    ("office-above-series-and-issue", "中共朝阳区委宣传部\n宣传工作简报第5期\n2016年3月1日\n",
+     {"series": "宣传工作简报", "issue": 5, "office": "中共朝阳区委宣传部"}),
     ("replacement-character", "文明创建简报\n第5期\n朝阳区文明办\n2016年3月1日\ufffd\n",
      {"issue": 5, "date": "2016-03-01", "office": "朝阳区文明办"}),
 ]
@@ -92,6 +99,19 @@ BODIES: list[tuple[str, str, list[tuple[Any, ...]], str]] = [
      "（二）望京街道举办邻里节\n望京街道举办第五届邻里节。\n二、志愿服务\n（一）酒仙桥街道开展助老服务\n酒仙桥街道志愿者上门服务。\n",
      [("工作动态", "麦子店街道开展环境整治", None), ("工作动态", "望京街道举办邻里节", None),
       ("志愿服务", "酒仙桥街道开展助老服务", None)], "numbered columns, numbered headlines"),
+    ("star-column", BODY.replace("【工作动态】", "☆ 工作动态"), ONE, "bracketed columns, source lines"),
+    ("star-column-glued-to-headline", BODY.replace("【工作动态】\n", "★ 工作动态：").replace("组织志愿者", "近日组织志愿者"),
+     ONE, "bracketed columns, source lines"),
+    ("contents-by-column", "☆ 工作动态：麦子店街道开展环境整治\n  清理楼道堆物\n  居民共同参与\n☆ 志愿服务：望京街道举办邻里节\n"
+     "工作动态\n麦子店街道开展环境整治\n麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n（麦子店街道）\n志愿服务\n" + SECOND,
+     ONE + [("志愿服务", "望京街道举办邻里节", "望京街道")], "bracketed columns, source lines"),
+    ("contents-by-column-without-column-lines", "☆ 工作动态：麦子店街道开展环境整治\n☆ 志愿服务：望京街道举办邻里节\n"
+     + BODY.split("\n", 1)[1] + SECOND,
+     [(None, "麦子店街道开展环境整治", "麦子店街道"), (None, "望京街道举办邻里节", "望京街道")], "source lines"),
+    ("bracketed-editor-note-under-column", BODY.replace("【工作动态】\n", "【工作动态】\n【编者按：现将麦子店街道的做法刊发，供各"
+     "单位学习借鉴】\n"), ONE, "bracketed columns, source lines"),
+    ("headline-then-numbered-section", "麦子店街道环境整治工作报告\n1.基本情况\n1.1 麦子店街道组织志愿者清理楼道堆物。\n",
+     [(None, "麦子店街道环境整治工作报告", None)], "one article (no structure recognised)"),
     ("glued-headline", "麦子店街道开展环境整治活动 近日，麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n"
      "望京街道举办邻里节活动 日前，望京街道举办第五届邻里节，惠及居民五千余人。\n",
      [(None, "麦子店街道开展环境整治活动", None), (None, "望京街道举办邻里节活动", None)], "glued headlines, plain headlines"),
@@ -174,6 +194,24 @@ WHOLE: list[tuple[str, str, tuple[Any, ...], list[tuple[Any, ...]]]] = [
     ("total-first-and-bullet-headline", "（总第56期）\n文明通讯\n2016年第3期\n区文明办编\n2016年3月1日\n■ 区文明办召开创城推进会\n"
      "3月1日，区文明办召开创城推进会，部署全年重点工作。\n",
      ("文明通讯", 3, 56, "区文明办", "2016-03-01"), [(None, "区文明办召开创城推进会", None)]),
+    ("headline-naming-an-office-after-the-issue", "区妇儿工委简报\n2016年第1期\n区妇儿工委办公室召开成员单位联络员座谈会\n"
+     "为总结2015年工作、部署2016年工作，区妇儿工委办公室于1月9日召开成员单位联络员座谈会。\n",
+     ("区妇儿工委简报", 1, None, None, None), [(None, "区妇儿工委办公室召开成员单位联络员座谈会", None)]),
+    ("headline-ending-like-an-office-after-the-date", "文明创建简报\n第5期\n2016年3月1日\n区文明办举办志愿服务推进会\n"
+     "近日，区文明办举办志愿服务推进会，各街道志愿服务负责人参加。\n",
+     ("文明创建简报", 5, None, None, "2016-03-01"), [(None, "区文明办举办志愿服务推进会", None)]),
+    ("office-line-then-headline-with-office", "文明创建简报\n第5期\n朝阳区文明办\n2016年3月1日\n朝阳区文明办召开创城工作部署会\n"
+     "3月1日，朝阳区文明办召开创城工作部署会，部署全年重点工作。\n",
+     ("文明创建简报", 5, None, "朝阳区文明办", "2016-03-01"), [(None, "朝阳区文明办召开创城工作部署会", None)]),
+    ("cms-page-posting-line-and-breadcrumb", "信息公开\n当前位置：首页 >> 信息公开 >> 正文\n社区工作简报第6期\n"
+     "编辑：网站管理员  发表时间：[2015-11-02]  阅读：\n麦子店街道办事处编印 2015年10月30日\n【工作动态】\n"
+     "麦子店街道开展环境整治\n麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n（麦子店街道）\n"
+     "字号 大 中 小 | 打印本页 | 关闭窗口\n",
+     ("社区工作简报", 6, None, "麦子店街道办事处", "2015-10-30"), [("工作动态", "麦子店街道开展环境整治", "麦子店街道")]),
+    ("cms-page-without-office-or-date", "首 页 > 工作简报 > 正文\n\n工作简报\n社区工作简报第6期\n"
+     "编辑:admin 发布时间:2015-11-02 10:20 浏览次数:35\n字号:大 中 小 打印本页 关闭窗口\n麦子店街道开展背街小巷环境整治\n"
+     "近日，麦子店街道组织志愿者清理楼道堆物，共清理杂物2.3吨。\n分享到：\n",
+     ("社区工作简报", 6, None, None, None), [(None, "麦子店街道开展背街小巷环境整治", None)]),
 ]
 
 
@@ -190,3 +228,17 @@ def test_editor_note_opens_the_first_article() -> None:
     bulletin = parse_text(text, FILE)
     assert bulletin.articles[0].body.startswith("编者按：垃圾分类是新时尚")
     assert bulletin.editor == "张明"
+
+
+def test_contents_by_column_are_kept_apart() -> None:
+    body = next(case[1] for case in BODIES if case[0] == "contents-by-column")
+    bulletin = parse_text(HEADER + body, FILE)
+    assert bulletin.contents == ["☆ 工作动态：麦子店街道开展环境整治", "清理楼道堆物", "居民共同参与", "☆ 志愿服务：望京街道举办邻里节"]
+    assert bulletin.columns == ["工作动态", "志愿服务"]
+
+
+def test_bracketed_editor_note_opens_the_article_under_its_column() -> None:
+    body = next(case[1] for case in BODIES if case[0] == "bracketed-editor-note-under-column")
+    article = parse_text(HEADER + body, FILE).articles[0]
+    assert article.body.startswith("【编者按：现将麦子店街道的做法刊发")
+    assert article.body.endswith("共清理杂物2.3吨。")
