@@ -152,6 +152,7 @@ def test_pinyin_reads_polyphones_as_pypinyin_does(word: str) -> None:
 def test_an_index_from_before_vocabularies_still_searches_and_gets_one_with_the_next_build(
         corpus: Path, tmp_path: Path) -> None:
     from index.arrayfile import ArrayFile, write_array_file
+    from index.generation import MANIFEST
     from index.vocabulary import TRIE_NAME
     from search.engine import Engine
     from search.request import SearchRequest
@@ -167,6 +168,7 @@ def test_an_index_from_before_vocabularies_still_searches_and_gets_one_with_the_
         write_array_file(arrays, kept, old.meta)
     (path / ARRAYS_NAME).unlink()
     (path / TRIE_NAME).unlink()
+    (path / MANIFEST).unlink()                              # older versions wrote no manifest either
     figures = index_stats(index)
     assert figures["vocabulary"] is None and figures["problems"] == []
     assert "vocabulary: none" in CliRunner().invoke(main, ["stats", "--index", str(index)]).output
