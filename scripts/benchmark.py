@@ -756,8 +756,8 @@ def covered_by(marked: str, wanted: str) -> bool:
 
 
 def check_product(engine: Any, queries: list[tuple[str, str]], expected: list[int], factor: int) -> Correctness:
-    """Compare every total (synonyms off) with `factor` × the brute-force count, and check that each
-    `<mark>` of a single-term query's hits (headline and snippet, HTML-unescaped) is the query text.
+    """Compare every total (synonyms and corrections off) with `factor` × the brute-force count, and check that
+    each `<mark>` of a single-term query's hits (headline and snippet, HTML-unescaped) is the query text.
 
     A mark that joins adjacent or overlapping occurrences of the query (query 实, text 实实) is counted in
     `joined_marks`, not as a mismatch."""
@@ -766,7 +766,7 @@ def check_product(engine: Any, queries: list[tuple[str, str]], expected: list[in
 
     outcome = Correctness()
     for (kind, query), count in zip(queries, expected):
-        results = engine.search(SearchRequest.from_params({"q": query, "synonyms": "off", "size": "10"})).to_dict()
+        results = engine.search(SearchRequest.from_params({"q": query, "synonyms": "off", "correct": "off", "size": "10"})).to_dict()
         outcome.queries += 1
         if results["total"] == count * factor:
             outcome.exact += 1
@@ -1478,7 +1478,7 @@ def details(runs: list[ProductRun], peers: list[PeerRun], queries: list[tuple[st
              f"Mix of {len(queries)} queries in one fixed shuffled order ("
              + ", ".join(f"{count} {kind}" for kind, count in kinds.items())
              + "), each engine warmed up first; every query run once. The product runs with its defaults "
-             "(synonyms on); the recall and mark checks below run the same queries again with synonyms off.",
+             "(synonyms on); the recall and mark checks below run the same queries again with synonyms and corrections off (as typed).",
              page_table(runs, peers)]
     broad_rows = []
     for index, (label, _) in enumerate(BROAD_QUERIES):
@@ -1518,7 +1518,7 @@ def details(runs: list[ProductRun], peers: list[PeerRun], queries: list[tuple[st
     for r in runs:
         c = r.correctness
         lines = [f"- exact recall {r.scale}×: {c.exact}/{c.queries} totals equal the brute-force count"
-                 + (f" × {r.scale}" if r.scale > 1 else "") + " (synonyms off)",
+                 + (f" × {r.scale}" if r.scale > 1 else "") + " (synonyms and corrections off)",
                  f"- marks {r.scale}×: {c.marks_checked} marks in {c.hits_checked} hits of single-term queries, "
                  f"{len(c.bad_marks)} not equal to the query (besides, {c.joined_marks} marks join adjacent or "
                  "overlapping occurrences of the query, as 实实 for 实: counted as correct)"]

@@ -21,6 +21,7 @@ are not corrected: there is no character-shape table among our dependencies.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -31,8 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from index.analysis import unit_groups
 from index.normalize import normalize
 from index.pinyin import PINYIN_TEXT, is_hanzi, normalise_latin, variants
+from index.unitindex import intersect_sorted, query_symbols
 from index.vocabulary import FULL, INITIALS, Vocabulary, VocabularyError, open_vocabulary
 from search.matching import Matcher
 from search.query import All, Any_, Leaf, Node, Not, unparse
@@ -120,17 +123,41 @@ def assist(snapshot: Any, synonyms: Synonyms | None, request: SearchRequest, nod
     if vocabulary is None or node is None:
         return Assistance()
     matcher = Matcher(snapshot, None, request.scope == "title", units)
+    sparse: dict[tuple[int, ...], np.ndarray] = {}
+
+    def documents(proposal: Node) -> np.ndarray | None:
+        """The live documents `proposal` matches, found sparsely (None: evaluate it the dense way)."""
+        if isinstance(proposal, Leaf) and not (proposal.title or request.scope == "title"):
+            groups = [tuple(query_symbols(group)) for group in unit_groups(proposal.text)]
+            if not groups:
+                return None
+            for symbols in groups:
+                if symbols not in sparse:
+                    sparse[symbols] = snapshot.unit_docnums(symbols)
+            return functools.reduce(intersect_sorted, (sparse[symbols] for symbols in groups))
+        if isinstance(proposal, All) and proposal.children:
+            parts = [documents(child) for child in proposal.children]
+            if any(part is None for part in parts):
+                return None
+            return functools.reduce(intersect_sorted, parts)
+        return None
+
+    def matches(proposal: Node) -> int:
+        found = documents(proposal)
+        if found is not None:
+            return len(found)
+        return int(np.count_nonzero(matcher.evaluate(proposal).mask & snapshot.live))
 
     def occurs(text: str) -> bool:
-        return bool(np.any(matcher.evaluate(Leaf(text)).mask & snapshot.live))
+        return matches(Leaf(text)) > 0
 
     assistant = Assistant(vocabulary, synonyms, snapshot.live_count, occurs)
     proposals = assistant.corrections(node) if total < FEW_RESULTS else []
     if not proposals and total == 0:
         assistant.occurs = lambda text: False
         proposals = assistant.corrections(node, one_at_a_time=True)
-    # How often each proposal's terms occur together (no filters): cheap, the terms' units are cached.
-    together = [int(np.count_nonzero(matcher.evaluate(proposal).mask & snapshot.live)) for proposal in proposals]
+    # How often each proposal's terms occur together (no filters), from sparse document lists where it can.
+    together = [matches(proposal) for proposal in proposals]
     best_q, best_total = None, 0
     for proposal, found in zip(proposals, together):
         if found and found * SHARE_OF_BEST >= max(together):

@@ -228,6 +228,22 @@ class Snapshot:
                 found[part.base + fields // 2] = True
         return found
 
+    def unit_docnums(self, symbols: Sequence[int]) -> np.ndarray:
+        """The live documents (ascending global docnums) whose headline or body holds the unit sequence:
+        sparse, so a rare sequence costs a few binary searches, not a pass over every document."""
+        found = []
+        for part in self.segments.segments:
+            positions = part.units.occurrences(symbols)
+            if positions.size:
+                documents = (np.searchsorted(part.field_starts, positions, side="right") - 1) // 2
+                first = np.ones(len(documents), dtype=bool)
+                first[1:] = documents[1:] != documents[:-1]
+                found.append(documents[first] + part.base)
+        if not found:
+            return np.empty(0, np.int64)
+        docnums = np.concatenate(found)
+        return docnums[self.live[docnums]]
+
     def document_frequency(self, field: str, word: str) -> int:
         """In how many documents a jieba word occurs in a word field (Whoosh's count, deleted ones included)."""
         total = 0
