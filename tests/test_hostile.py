@@ -11,7 +11,6 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote, quote_from_bytes
 
 import pytest

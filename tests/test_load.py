@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from test_browser import bulletins_command, free_port
+from test_browser import bulletins_command
 from test_killed_build import run_and_kill, wait_for_lock
-from test_serve import children
+from test_serve import children, running_server
 
 from index.samplegen import generate_corpus
 from index.store import IndexLocation
@@ -118,29 +118,8 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subp
         shutil.move(path, destination)
     build([first], base / "index", progress=False, log=lambda _: None)
     shutil.copytree(first, base / "corpus", dirs_exist_ok=True)
-    port = free_port()
-    process = subprocess.Popen([*bulletins_command(), "serve", "--index", str(base / "index"), "--port", str(port),
-                                "--workers", "2", "--threads", "4"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    assert f"on http://127.0.0.1:{port}/" in process.stdout.readline()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/api/stats", timeout=10).read()
-            break
-        except OSError:
-            assert time.monotonic() < deadline and process.poll() is None, "the server never answered"
-            time.sleep(0.2)
-    yield url, process, base / "index", base / "corpus", later
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
+    with running_server(base / "index", "--workers", "2", "--threads", "4") as (url, process):
+        yield url, process, base / "index", base / "corpus", later
 
 
 def _total(url: str) -> int:

@@ -9,7 +9,9 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,31 +35,44 @@ def get_json(url: str) -> dict:
         return json.loads(response.read().decode("utf-8"))
 
 
+@contextmanager
+def running_server(index: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`bulletins serve --index INDEX OPTIONS` on a free port, once it answers: (base URL, process); stopped
+    (SIGTERM, then SIGKILL) afterwards."""
+    port = free_port()
+    process = subprocess.Popen([*bulletins_command(), "serve", "--index", str(index), "--port", str(port), *options],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    try:
+        assert f"Serving 简报检索 on http://127.0.0.1:{port}/" in process.stdout.readline()
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get_json(base + "/api/stats")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, "the server never answered"
+                time.sleep(0.2)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        process.stdout.close()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """A server with 2 workers over a copy of the sample index; yields (base URL, process, index folder)."""
     index = tmp_path_factory.mktemp("serve") / "index"
     shutil.copytree(sample_index(tmp_path_factory), index)
-    port = free_port()
-    process = subprocess.Popen([*bulletins_command(), "serve", "--index", str(index), "--port", str(port),
-                                "--workers", "2", "--threads", "2"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    assert f"Serving 简报检索 on http://127.0.0.1:{port}/" in process.stdout.readline()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            get_json(base + "/api/stats")
-            break
-        except OSError:
-            assert time.monotonic() < deadline and process.poll() is None, "the server never answered"
-            time.sleep(0.2)
-    yield base, process, index
-    if process.poll() is None:
-        process.kill()
-        process.wait()
-    process.stdout.close()
+    with running_server(index, "--workers", "2", "--threads", "2") as (base, process):
+        yield base, process, index
 
 
 def test_workers_answer_concurrent_clients(server) -> None:
