@@ -221,16 +221,17 @@ class Snapshot:
     def unit_documents(self, symbols: Sequence[int]) -> np.ndarray:
         """A boolean per document: the unit sequence occurs in its headline or body."""
         found = np.zeros(self.size, dtype=bool)
-        for part in self.segments.segments:
-            positions = part.units.occurrences(symbols)
-            if positions.size:
-                fields = np.searchsorted(part.field_starts, positions, side="right") - 1
-                found[part.base + fields // 2] = True
+        found[self._unit_docnums(symbols)] = True
         return found
 
     def unit_docnums(self, symbols: Sequence[int]) -> np.ndarray:
         """The live documents (ascending global docnums) whose headline or body holds the unit sequence:
         sparse, so a rare sequence costs a few binary searches, not a pass over every document."""
+        docnums = self._unit_docnums(symbols)
+        return docnums[self.live[docnums]]
+
+    def _unit_docnums(self, symbols: Sequence[int]) -> np.ndarray:
+        """Every document (deleted ones too, ascending) whose headline or body holds the unit sequence."""
         found = []
         for part in self.segments.segments:
             positions = part.units.occurrences(symbols)
@@ -239,10 +240,7 @@ class Snapshot:
                 first = np.ones(len(documents), dtype=bool)
                 first[1:] = documents[1:] != documents[:-1]
                 found.append(documents[first] + part.base)
-        if not found:
-            return np.empty(0, np.int64)
-        docnums = np.concatenate(found)
-        return docnums[self.live[docnums]]
+        return np.concatenate(found) if found else np.empty(0, np.int64)
 
     def document_frequency(self, field: str, word: str) -> int:
         """In how many documents a jieba word occurs in a word field (Whoosh's count, deleted ones included)."""

@@ -31,6 +31,7 @@ from flask import (Blueprint, Flask, Response, abort, current_app, g, redirect, 
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from webui import wants_json
 from webui.users import UsersError, UserStore
 
 bp = Blueprint("auth", __name__)
@@ -133,10 +134,6 @@ def _store() -> UserStore | None:
     return UserStore(users) if users else None
 
 
-def _wants_json() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
-
-
 def _check_access() -> Response | None:
     """Before every request: the allow-list, then who the user is (token, trusted header, session)."""
     networks = current_app.extensions["bulletins_networks"]
@@ -147,7 +144,7 @@ def _check_access() -> Response | None:
     g.user = _user()
     if g.user is not None or request.endpoint in OPEN_ENDPOINTS:
         return None
-    if _wants_json():
+    if wants_json():
         abort(401, "需要登录 / authentication required: send `Authorization: Bearer TOKEN` "
                    "(`bulletins users --file FILE token NAME` makes one)")
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
@@ -155,7 +152,7 @@ def _check_access() -> Response | None:
 
 def _challenge(response: Response) -> Response:
     """A 401 of the API names the scheme it accepts."""
-    if response.status_code == 401 and _wants_json():
+    if response.status_code == 401 and wants_json():
         response.headers["WWW-Authenticate"] = 'Bearer realm="bulletins"'
     return response
 

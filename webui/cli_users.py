@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from webui.users import UsersError, UserStore
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -30,7 +34,8 @@ def _password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def _run(action):  # type: ignore[no-untyped-def]
+def _run(action: Callable[[], T]) -> T:
+    """`action`, with a users-file error turned into the CLI's one-line error."""
     try:
         return action()
     except UsersError as error:
