@@ -160,10 +160,11 @@ def document_json(stored: dict[str, Any]) -> str:
     return json.dumps(stored, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def row_id(article_id: str, doc: str) -> int:
-    """A row's Sphinx id: the article and its exact content, so a changed article is a new row (and an
-    unchanged one keeps its row across builds). Positive, below 2^63."""
-    return int.from_bytes(_hash(article_id + "\0" + doc), "big") & 0x7FFF_FFFF_FFFF_FFFF or 1
+def row_id(article_id: str, doc: str, themes: Sequence[str] = ()) -> int:
+    """A row's Sphinx id: the article, its exact content and its themes, so a changed article (or theme
+    table) gives a new row and an unchanged one keeps its row across builds. Positive, below 2^63."""
+    key = "\0".join([article_id, doc, "|".join(sorted(themes))])
+    return int.from_bytes(_hash(key), "big") & 0x7FFF_FFFF_FFFF_FFFF or 1
 
 
 def shard_of(article_id: str, shards: int) -> int:
@@ -176,7 +177,7 @@ def row_values(stored: dict[str, Any], themes: Sequence[str], born: int) -> tupl
     doc = document_json(stored)
     headline, body = stored.get(f.HEADLINE, "") or "", stored.get(f.BODY, "") or ""
     values = {
-        "id": row_id(stored[f.ID_], doc), "hu": unit_text(headline), "bu": unit_text(body),
+        "id": row_id(stored[f.ID_], doc, themes), "hu": unit_text(headline), "bu": unit_text(body),
         "hw": word_text(headline), "bw": word_text(body), "xa": ALL_TOKEN, "born": born, "died": ALIVE,
         "year": int(stored.get(f.YEAR) or 0), "month": int(stored.get(f.MONTH) or 0),
         "date_num": int(stored.get(f.DATE_NUM) or 0), "ordinal": int(stored.get(f.ORDINAL) or 0),
