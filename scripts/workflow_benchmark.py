@@ -158,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         empty.write_text("主题,关键词,同义词\n", encoding="utf-8")
         themed = Engine(root, themes=Themes(BUNDLED))
         plain = Engine(root, themes=Themes(empty))
-        with themed._use() as snapshot:
-            membership = timed(lambda: themed._membership(snapshot))[0]
-            articles = snapshot.live_count
+        with themed._use() as view:
+            membership = timed(view.membership)[0]
+            articles = view.live_count
         table = themed.themes.table()
         terms = sum(len(theme.terms) for theme in table.themes)
         lines += [f"Index: {root} ({articles:,} articles); theme table: {len(table.themes)} themes, {terms} terms.",
@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         matrix_overhead = [b - a for a, b in zip(with_themes, with_matrix)]
         ids = [article["id"] for article in rng.sample(themed.collect(SearchRequest(), 10**6)[1], options.articles)]
         related: list[float] = []
-        with themed._use() as snapshot:
+        with themed._use() as view:
+            snapshot = view.snapshot
             for article_id in ids[:10]:
                 related_documents(snapshot, snapshot.docnum_of(article_id))
             for article_id in ids:

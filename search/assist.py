@@ -21,23 +21,17 @@ are not corrected: there is no character-shape table among our dependencies.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
-
-from index.analysis import unit_groups
 from index.normalize import normalize
 from index.pinyin import PINYIN_TEXT, is_hanzi, normalise_latin, variants
-from index.unitindex import intersect_sorted, query_symbols
-from index.vocabulary import FULL, INITIALS, Vocabulary, VocabularyError, open_vocabulary
-from search.matching import Matcher
+from index.vocabulary import FULL, INITIALS, Vocabulary
+from search.backend import View
 from search.query import All, Any_, Leaf, Node, Not, unparse
 from search.request import SearchRequest
 from search.synonyms import Synonyms
@@ -81,7 +75,6 @@ _LATIN_RUNS = re.compile(r"[a-zü']+|[^a-zü']+")
 #: codes are left as typed.
 _PINYIN_TERM = re.compile(r"[a-zü'\u3400-\u4dbf\u4e00-\u9fff]+")
 
-_lock = threading.Lock()
 
 
 @dataclass
@@ -93,24 +86,8 @@ class Assistance:
     correction: str | None = None
 
 
-def vocabulary_of(snapshot: Any) -> Vocabulary | None:
-    """The vocabulary of a snapshot's generation, opened once per snapshot (None when it has none)."""
-    found = getattr(snapshot, "_assist_vocabulary", False)
-    if found is not False:
-        return found
-    with _lock:
-        found = getattr(snapshot, "_assist_vocabulary", False)
-        if found is False:
-            try:
-                found = open_vocabulary(snapshot.path)
-            except VocabularyError:
-                found = None
-            snapshot._assist_vocabulary = found
-    return found
-
-
-def assist(snapshot: Any, synonyms: Synonyms | None, request: SearchRequest, node: Node | None, total: int,
-           count: Callable[[SearchRequest], int], units: dict | None = None) -> Assistance:
+def assist(view: View, synonyms: Synonyms | None, request: SearchRequest, node: Node | None, total: int,
+           count: Callable[[SearchRequest], int]) -> Assistance:
     """Decide on did-you-mean and correction for a search that found `total` articles.
 
     A query that has results is never corrected, at most offered an alternative with many times its
@@ -119,39 +96,18 @@ def assist(snapshot: Any, synonyms: Synonyms | None, request: SearchRequest, nod
     matches the whole query although each term occurs, a term that is a homophone of a word the others
     occur with may be corrected (两点 → 亮点).
     """
-    vocabulary = vocabulary_of(snapshot)
+    vocabulary = view.vocabulary()
     if vocabulary is None or node is None:
         return Assistance()
-    matcher = Matcher(snapshot, None, request.scope == "title", units)
-    sparse: dict[tuple[int, ...], np.ndarray] = {}
-
-    def documents(proposal: Node) -> np.ndarray | None:
-        """The live documents `proposal` matches, found sparsely (None: evaluate it the dense way)."""
-        if isinstance(proposal, Leaf) and not (proposal.title or request.scope == "title"):
-            groups = [tuple(query_symbols(group)) for group in unit_groups(proposal.text)]
-            if not groups:
-                return None
-            for symbols in groups:
-                if symbols not in sparse:
-                    sparse[symbols] = snapshot.unit_docnums(symbols)
-            return functools.reduce(intersect_sorted, (sparse[symbols] for symbols in groups))
-        if isinstance(proposal, All) and proposal.children:
-            parts = [documents(child) for child in proposal.children]
-            if any(part is None for part in parts):
-                return None
-            return functools.reduce(intersect_sorted, parts)
-        return None
+    title = request.scope == "title"
 
     def matches(proposal: Node) -> int:
-        found = documents(proposal)
-        if found is not None:
-            return len(found)
-        return int(np.count_nonzero(matcher.evaluate(proposal).mask & snapshot.live))
+        return view.occurrences(proposal, title)
 
     def occurs(text: str) -> bool:
         return matches(Leaf(text)) > 0
 
-    assistant = Assistant(vocabulary, synonyms, snapshot.live_count, occurs)
+    assistant = Assistant(vocabulary, synonyms, view.live_count, occurs)
     proposals = assistant.corrections(node) if total < FEW_RESULTS else []
     if not proposals and total == 0:
         assistant.occurs = lambda text: False

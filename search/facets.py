@@ -185,30 +185,35 @@ class Matrix:
 
 
 def count_matrix(columns: FacetColumns, counts: FacetCounts) -> Matrix:
-    """The district × year counts of a search (see the module's docstring for which filters apply).
-
-    Rows are the 16 districts in their usual order, 市级, then any other district value that has matches;
-    columns every year from the earliest to the latest with matches, then 0 when some matches are undated.
-    """
+    """The district × year counts of a search (see the module's docstring for which filters apply)."""
     scope = counts.scope("district", "year", "month")
     district, year = columns["district"], columns["year"]
     width = len(year.values)
     cells = np.bincount(district.codes[scope].astype(np.int64) * width + year.codes[scope],
-                        minlength=len(district.values) * width).reshape(len(district.values), width)
-    by_row = dict(zip(district.values, cells.sum(axis=1).tolist()))
+                        minlength=len(district.values) * width)
+    return matrix_of({(district.values[code // width], year.values[code % width]): int(cells[code])
+                      for code in np.flatnonzero(cells).tolist()})
+
+
+def matrix_of(cells: dict[tuple[str, int], int]) -> Matrix:
+    """The matrix of non-zero (district, year) counts, whichever backend counted them.
+
+    Rows are the 16 districts in their usual order, 市级, then any other district value that has matches;
+    columns every year from the earliest to the latest with matches, then 0 when some matches are undated.
+    """
+    by_row: dict[str, int] = {}
+    by_col: dict[int, int] = {}
+    for (district, year), count in cells.items():
+        by_row[district] = by_row.get(district, 0) + count
+        by_col[year] = by_col.get(year, 0) + count
     fixed = [*DISTRICTS, CITY_LEVEL]
-    rows = fixed + sorted((value for value in district.values if value not in fixed and by_row[value]),
+    rows = fixed + sorted((value for value in by_row if value not in fixed and by_row[value]),
                           key=lambda value: (-by_row[value], value))
-    by_col = dict(zip(year.values, cells.sum(axis=0).tolist()))
-    dated = [value for value in year.values if value and by_col[value]]
+    dated = [value for value in by_col if value and by_col[value]]
     cols = list(range(min(dated), max(dated) + 1)) if dated else []
     if by_col.get(0):
         cols.append(0)
-    row_codes = {value: code for code, value in enumerate(district.values)}
-    col_codes = {value: code for code, value in enumerate(year.values)}
-    table = [[int(cells[row_codes[row], col_codes[col]]) if row in row_codes and col in col_codes else 0
-              for col in cols] for row in rows]
-    return Matrix(rows, cols, table)
+    return Matrix(rows, cols, [[cells.get((row, col), 0) for col in cols] for row in rows])
 
 
 def _label(name: str, value: Any) -> str:

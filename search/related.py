@@ -77,7 +77,7 @@ def similarity(snapshot: Snapshot, words: list[tuple[str, float, int]]) -> np.nd
     return score
 
 
-def _fingerprint(stored: dict[str, Any]) -> str:
+def fingerprint(stored: dict[str, Any]) -> str:
     """Headline and body without whitespace: equal for exact duplicates."""
     return "".join(stored.get(f.HEADLINE, "").split()) + "\n" + "".join(stored.get(f.BODY, "").split())
 
@@ -89,7 +89,7 @@ def related_documents(snapshot: Snapshot, docnum: int, limit: int = LIMIT) -> li
     score[docnum] = 0.0
     score[~snapshot.live] = 0.0
     candidates = np.flatnonzero(score > 0)
-    seen = {_fingerprint(stored)}
+    seen = {fingerprint(stored)}
     found: list[dict[str, Any]] = []
     done = 0
     window = 4 * limit
@@ -97,9 +97,9 @@ def related_documents(snapshot: Snapshot, docnum: int, limit: int = LIMIT) -> li
         top = _best(snapshot, candidates, score, window)
         for candidate in top[done:].tolist():
             other = snapshot.stored_fields(candidate)
-            fingerprint = _fingerprint(other)
-            if fingerprint not in seen:
-                seen.add(fingerprint)
+            key = fingerprint(other)
+            if key not in seen:
+                seen.add(key)
                 found.append(other)
                 if len(found) == limit:
                     break

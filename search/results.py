@@ -70,10 +70,17 @@ class SearchResults:
     did_you_mean: dict[str, Any] | None = None
     #: The query as typed when these results are for its correction (nothing matched it as typed).
     corrected_from: str | None = None
+    #: Shards of a cluster that did not answer (no copy was up): the total and facets lack their articles.
+    missing_shards: list[int] = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        """Whether part of the index did not answer (only a cluster backend can be partial)."""
+        return bool(self.missing_shards)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: {query, total, page, size, took_ms, hits, facets, suggestions, did_you_mean,
-        corrected_from}, and `matrix` when the request asked for it."""
+        corrected_from, partial, missing_shards}, and `matrix` when the request asked for it."""
         result = {
             "query": self.query,
             "total": self.total,
@@ -85,6 +92,8 @@ class SearchResults:
             "suggestions": [suggestion.to_dict() for suggestion in self.suggestions],
             "did_you_mean": self.did_you_mean,
             "corrected_from": self.corrected_from,
+            "partial": self.partial,
+            "missing_shards": self.missing_shards,
         }
         if self.matrix is not None:
             result["matrix"] = self.matrix

@@ -48,7 +48,7 @@ def assert_error(response, status: int) -> str:
 def test_search_returns_the_results_contract(client) -> None:
     body = client.get("/api/search?q=志愿&size=5").get_json()
     assert list(body) == ["query", "total", "page", "size", "took_ms", "hits", "facets", "suggestions", "did_you_mean",
-                          "corrected_from"]
+                          "corrected_from", "partial", "missing_shards"]
     assert body["total"] > 5 and body["page"] == 1 and body["size"] == 5 and len(body["hits"]) == 5
     assert all(set(hit) == HIT_KEYS for hit in body["hits"])
     assert any("<mark>" in hit["snippet"] + hit["headline_html"] for hit in body["hits"])

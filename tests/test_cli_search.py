@@ -34,7 +34,7 @@ def test_json_is_the_contract(root: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert list(data) == ["query", "total", "page", "size", "took_ms", "hits", "facets", "suggestions", "did_you_mean",
-                          "corrected_from"]
+                          "corrected_from", "partial", "missing_shards"]
     assert data["total"] == 2 and [hit["date"] for hit in data["hits"]] == ["2021-11-20", "2020-03-15"]
     assert "志愿" in result.output
 

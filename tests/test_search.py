@@ -188,7 +188,7 @@ def test_paging(engine: Engine) -> None:
 def test_contract_shape(engine: Engine) -> None:
     data = engine.search(SearchRequest(q="海淀区 创城", districts=["海淀区"])).to_dict()
     assert list(data) == ["query", "total", "page", "size", "took_ms", "hits", "facets", "suggestions", "did_you_mean",
-                          "corrected_from"]
+                          "corrected_from", "partial", "missing_shards"]
     hit = data["hits"][0]
     assert list(hit) == ["id", "headline", "headline_html", "date", "year", "district", "column", "source",
                          "series", "issue", "total_issue", "snippet", "score", "url"]
