@@ -46,8 +46,8 @@ def test_related_excludes_the_article_and_its_exact_duplicate(engine: Engine) ->
 
 
 def test_distinctive_words_leave_out_single_characters_numbers_and_unique_words(engine: Engine) -> None:
-    with engine._use() as snapshot:
-        words = distinctive_words(snapshot, *SORTING)
+    with engine._use() as view:
+        words = distinctive_words(view.snapshot, *SORTING)
     names = [word for word, _, _ in words]
     assert "垃圾分类" in names[:5] and "淀区" not in names
     assert all(len(word) >= 2 for word in names)

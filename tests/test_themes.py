@@ -146,13 +146,13 @@ def test_table_edits_apply_without_a_rebuild(engine: Engine, table_file: Path) -
 
 def test_an_unchanged_table_keeps_its_membership_and_a_changed_one_replaces_it(engine: Engine,
                                                                                 table_file: Path) -> None:
-    with engine._use() as snapshot:
-        first = engine._membership(snapshot)
+    with engine._use() as view:
+        first = view.membership()
         os.utime(table_file, ns=(2 * 10**18, 2 * 10**18))
-        assert engine._membership(snapshot) is first
+        assert view.membership() is first
         table_file.write_text(THEMES_CSV + "新主题,揭牌\n", encoding="utf-8")
         os.utime(table_file, ns=(3 * 10**18, 3 * 10**18))
-        second = engine._membership(snapshot)
+        second = view.membership()
     assert second is not first and second.names[-1] == "新主题"
 
 

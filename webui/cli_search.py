@@ -20,6 +20,8 @@ _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 @click.command()
 @click.argument("query", nargs=-1)
 @click.option("--index", "index_dir", type=click.Path(), default=None, help="Index folder (default: BULLETINS_INDEX).")
+@click.option("--backend", default=None, envvar="BULLETINS_BACKEND", metavar="sphinxql://HOST:PORT",
+              help="Search this cluster instead of the index folder [env BULLETINS_BACKEND].")
 @click.option("--district", multiple=True, help="Only this district (repeatable; 市级 for city level).")
 @click.option("--year", multiple=True, help="Only this year (repeatable).")
 @click.option("--from", "date_from", default="", help="Earliest date, e.g. 2021-01-01.")
@@ -35,10 +37,12 @@ _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of the web API.")
 def search(query: tuple[str, ...], index_dir: str | None, district: tuple[str, ...], year: tuple[str, ...],
            date_from: str, date_to: str, column: tuple[str, ...], theme: tuple[str, ...], within: tuple[str, ...],
-           sort: str, page: str, size: str, no_synonyms: bool, no_correct: bool, as_json: bool) -> None:
+           sort: str, page: str, size: str, no_synonyms: bool, no_correct: bool, as_json: bool,
+           backend: str | None = None) -> None:
     """Search bulletins for QUERY (terms are ANDed; "phrase", -exclude, OR, (groups), 标题:term)."""
     from index.dictionary import use_compact_dictionary
     from search.engine import Engine
+    from webui.cli_serve import check_backend
 
     use_compact_dictionary()
     params = {"q": " ".join(query), "district": list(district), "year": list(year), "from": date_from,
@@ -47,7 +51,7 @@ def search(query: tuple[str, ...], index_dir: str | None, district: tuple[str, .
               "correct": "off" if no_correct else "on"}
     try:
         request = SearchRequest.from_params(params)
-        engine = Engine(config.index_dir(index_dir))
+        engine = Engine(config.index_dir(index_dir), backend=check_backend(backend))
         try:
             results = engine.search(request)
         finally:
@@ -80,6 +84,8 @@ def format_results(results: SearchResults, color: bool = False) -> str:
     first = (results.page - 1) * results.size + 1
     lines = [f"共 {results.total} 条 ({results.took_ms:.0f} ms)" +
              (f"，第 {first}-{first + len(results.hits) - 1} 条" if results.hits else "")]
+    if results.partial:
+        lines.append(f"部分结果 / partial: shard {', '.join(map(str, results.missing_shards))} did not answer")
     if results.corrected_from is not None:
         lines.append(f"以下是“{results.query['q']}”的结果 · 仍然搜索：{results.corrected_from} (--no-correct)")
     elif results.did_you_mean:

@@ -56,28 +56,35 @@ def default_workers() -> int:
 @click.option("--allow", multiple=True, envvar="BULLETINS_ALLOW", metavar="NETWORK",
               help="Only these addresses or CIDR networks may connect (repeatable) [env BULLETINS_ALLOW].")
 @click.option("--behind-proxy", is_flag=True, help="Trust one reverse proxy's X-Forwarded-For and -Proto.")
+@click.option("--backend", default=None, envvar="BULLETINS_BACKEND", metavar="sphinxql://HOST:PORT",
+              help="Search this Sphinx/Manticore cluster's coordinator instead of the index folder "
+                   "(docs/scale-out.md) [env BULLETINS_BACKEND].")
 def serve(index: Path | None, host: str, port: int, workers: int | None, threads: int, users_file: Path | None,
-          trust_header: str | None, allow: tuple[str, ...], behind_proxy: bool) -> None:
+          trust_header: str | None, allow: tuple[str, ...], behind_proxy: bool, backend: str | None = None) -> None:
     """Serve the web UI and JSON API until interrupted (gunicorn: worker processes x threads).
 
     The workers share the index files (read-only, mapped into memory) and each opens them once; a rebuild
-    of the index shows up without a restart.
+    of the index shows up without a restart. With --backend they search a cluster instead, each thread
+    over its own SphinxQL connection, and a new published generation shows up the same way.
     """
     from index.config import index_dir
 
     index_folder = str(index_dir(index))
+    backend = check_backend(backend)
     try:
         listener = listen(host, port)
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
-    note_missing_index(index_folder)
+    if backend is None:
+        note_missing_index(index_folder)
     access = access_settings(users_file, trust_header, allow, behind_proxy)
     if not is_loopback(host) and not access_controlled(access):
         click.echo(f"warning: serving on {host} without any access control: anyone who can reach this address "
                    "can search; use --users FILE, --trust-header NAME or --allow NETWORK", err=True)
     click.echo(f"Serving 简报检索 on {server_url(host, listener.getsockname()[1])}")
-    click.echo(f"Index: {index_folder}  ({workers or default_workers()} workers x {threads} threads; Ctrl+C stops)")
-    server = GunicornServer(index_folder, listener, workers or default_workers(), threads, access)
+    where = f"cluster {backend}" if backend else index_folder
+    click.echo(f"Index: {where}  ({workers or default_workers()} workers x {threads} threads; Ctrl+C stops)")
+    server = GunicornServer(index_folder, listener, workers or default_workers(), threads, access, backend)
     master = os.getpid()
     try:
         server.run()
@@ -93,8 +100,9 @@ class GunicornServer(BaseApplication):
     """gunicorn's arbiter over our app: pre-forked workers with threads, on a socket we bound ourselves."""
 
     def __init__(self, index: str, listener: socket.socket, workers: int, threads: int,
-                 access: dict[str, Any] | None = None) -> None:
+                 access: dict[str, Any] | None = None, backend: str | None = None) -> None:
         self.index = index
+        self.backend = backend
         self.access = access or {}
         listener.set_inheritable(True)
         self.settings = {
@@ -122,7 +130,7 @@ class GunicornServer(BaseApplication):
         from webui import create_app
 
         use_compact_dictionary()
-        app = create_app(overrides={"INDEX": self.index, **self.access})
+        app = create_app(overrides={"INDEX": self.index, "BACKEND": self.backend or "", **self.access})
         return app
 
 
@@ -155,6 +163,19 @@ def is_loopback(host: str) -> bool:
 def _warm_up_worker(worker: object) -> None:
     """In each worker, before it takes requests: open the index and load the dictionaries."""
     warm_up(worker.wsgi)  # type: ignore[attr-defined]
+
+
+def check_backend(backend: str | None) -> str | None:
+    """The backend address, None for the index folder; a malformed one is a usage error (exit 2)."""
+    from search.sphinxql.connection import parse_address
+
+    if not backend:
+        return None
+    try:
+        parse_address(backend)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--backend / $BULLETINS_BACKEND") from error
+    return backend
 
 
 def note_missing_index(index: str) -> None:

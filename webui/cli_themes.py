@@ -12,14 +12,17 @@ from search.errors import IndexUnavailable
 
 @click.command()
 @click.option("--index", "index_dir", type=click.Path(), default=None, help="Index folder (default: BULLETINS_INDEX).")
+@click.option("--backend", default=None, envvar="BULLETINS_BACKEND", metavar="sphinxql://HOST:PORT",
+              help="Search this cluster instead of the index folder [env BULLETINS_BACKEND].")
 @click.option("--json", "as_json", is_flag=True, help="Print the table and counts as JSON.")
-def themes(index_dir: str | None, as_json: bool) -> None:
+def themes(index_dir: str | None, as_json: bool, backend: str | None = None) -> None:
     """Show the theme table (BULLETINS_THEMES or the bundled one) with article counts; exit 3 when some
     rows or terms of the table were skipped."""
     from search.engine import Engine
+    from webui.cli_serve import check_backend
 
     try:
-        engine = Engine(config.index_dir(index_dir))
+        engine = Engine(config.index_dir(index_dir), backend=check_backend(backend))
         try:
             overview = engine.theme_overview()
         finally:

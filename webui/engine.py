@@ -16,7 +16,8 @@ EXTENSION = "bulletins_engine"
 
 
 class EngineHolder:
-    """The app's engine, opened lazily from the app's INDEX setting."""
+    """The app's engine, opened lazily from the app's INDEX setting, or on the cluster of its BACKEND setting
+    (`sphinxql://HOST:PORT`, from --backend or $BULLETINS_BACKEND)."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -27,7 +28,7 @@ class EngineHolder:
         """The open engine; raises IndexUnavailable while there is no usable index."""
         with self._lock:
             if self._engine is None:
-                self._engine = Engine(str(self.app.config["INDEX"]))
+                self._engine = Engine(str(self.app.config["INDEX"]), backend=self.app.config.get("BACKEND") or None)
             return self._engine
 
     def close(self) -> None:

@@ -50,9 +50,13 @@ from search.themes import Themes
 #: How each facet is grouped: (group-by attribute, the attribute giving its value).
 _FACETS = {"district": ("district_code", "district"), "year": ("year", "year"), "month": ("month", "month"),
            "column": ("column_code", "column_name"), "theme": ("themes", None)}
-#: Ranking: BM25F over unit and word fields, headlines weighted as in `search.matching`.
-RANKER = "expr('10000*bm25f(1.2,0.75,{hu=20,bu=1,hw=20,bw=1})')"
+#: Ranking: Sphinx's proximity_bm25 (phrase proximity of the matched keywords per field, times the field's
+#: weight, then BM25) with headline fields weighted like `search.matching.HEADLINE_WEIGHT`. bm25f() in an
+#: expression ranker returns a constant on 2.2.11 RT indexes (measured), so field lengths play no part.
+RANKER = "proximity_bm25, field_weights=(hu=20, hw=20, bu=1, bw=1)"
 MAX_GROUPS = 10_000
+#: Searches per batch: searchd refuses more than 32 in one multi-query.
+MAX_BATCH = 32
 #: An agent named in a warning or error: "agent HOST:PORT: ...".
 _AGENT = re.compile(r"agent ([^\s:]+:\d+)")
 
@@ -318,7 +322,7 @@ class SphinxView:
         for position, name in enumerate(names):
             groups = results[2 + 2 * position]
             if name == "theme":
-                counters[name] = {self._theme_names[code]: int(n) for code, n in groups if code in self._theme_names}
+                counters[name] = self._themes_in_order(groups)
             else:
                 counters[name] = {value: int(n) for value, n in groups}
         table = None
@@ -371,12 +375,14 @@ class SphinxView:
         if not counts:
             return []
         words = list(counts)
-        results = self._run([f"SELECT id FROM {INDEX} WHERE MATCH('{word_token(word)}') AND {self.visible} LIMIT 0, 1"
-                             for word in words])
+        frequencies: list[int] = []
+        for start in range(0, len(words), MAX_BATCH):
+            results = self._run([f"SELECT id FROM {INDEX} WHERE MATCH('{word_token(word)}') AND {self.visible} "
+                                 f"LIMIT 0, 1" for word in words[start:start + MAX_BATCH]])
+            frequencies += [self._total(meta) for meta in results[1::2]]
         live = self.live_count
         weighted = []
-        for position, word in enumerate(words):
-            frequency = self._total(results[2 * position + 1])
+        for word, frequency in zip(words, frequencies):
             if 1 < frequency <= max(MAX_SHARE * live, COMMON):
                 weighted.append((word, counts[word] * idf(frequency, live)))
         weighted.sort(key=lambda item: (-item[1], item[0]))
@@ -402,7 +408,12 @@ class SphinxView:
     def theme_counts(self) -> dict[str, int]:
         rows = self._run([f"SELECT groupby(), COUNT(*) FROM {INDEX} WHERE {self.visible} GROUP BY themes "
                           f"LIMIT 0, {MAX_GROUPS} OPTION max_matches={MAX_GROUPS}"])[0]
-        return {self._theme_names[code]: int(n) for code, n in rows if code in self._theme_names}
+        return self._themes_in_order(rows)
+
+    def _themes_in_order(self, groups: list[tuple[Any, ...]]) -> dict[str, int]:
+        """Theme counts keyed by name, in theme-table order (the order equal counts are listed in)."""
+        counts = {int(code): int(n) for code, n in groups}
+        return {name: counts[code] for code, name in self._theme_names.items() if code in counts}
 
     def vocabulary(self) -> Vocabulary | None:
         return self.backend.vocabulary(self.number)
