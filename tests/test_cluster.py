@@ -23,7 +23,7 @@ from search.sphinxql.connection import Address, connect
 from search.sphinxql.topology import Topology
 from webui.cli import main
 
-from conftest import free_port_range, require_searchd
+from conftest import SphinxCluster, free_port_range, require_searchd
 
 
 def cli(*args: str, env: dict[str, str] | None = None):
@@ -174,8 +174,14 @@ def settles_on_the_mirror(coordinator: Address, timeout: float = 10.0) -> bool:
 STATUS_KEYS = {"role", "shard", "port", "pid", "up"}
 
 
-def test_start_status_and_the_json_schema(sphinx_cluster) -> None:
-    cluster = sphinx_cluster(shards=2, mirrors=1)
+@pytest.fixture(scope="module")
+def running(sphinx_cluster) -> SphinxCluster:
+    """One cluster of two shards with a mirror each, for the tests that leave it as they found it."""
+    return sphinx_cluster(shards=2, mirrors=1)
+
+
+def test_start_status_and_the_json_schema(running: SphinxCluster) -> None:
+    cluster = running
     result = cli("status", str(cluster.directory), "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -199,8 +205,8 @@ def test_start_status_and_the_json_schema(sphinx_cluster) -> None:
     assert cluster_status(cluster.directory) == report
 
 
-def test_the_topology_row_is_on_the_coordinator(sphinx_cluster) -> None:
-    cluster = sphinx_cluster(shards=2, mirrors=1)
+def test_the_topology_row_is_on_the_coordinator(running: SphinxCluster) -> None:
+    cluster = running
     rows = sql(cluster.topology.address, f"SELECT value FROM {schema.META_INDEX} WHERE id = {schema.TOPOLOGY_ROW}")
     assert len(rows) == 1
     assert Topology.from_json(rows[0][0]) == cluster.topology
@@ -221,8 +227,8 @@ def test_the_topology_row_is_on_the_coordinator(sphinx_cluster) -> None:
     ("mysql://127.0.0.1:1", "not of the form sphinxql://HOST:PORT"),
     ("sphinxql://127.0.0.1:{data}", "did not store the topology"),
 ])
-def test_register_refuses_what_is_not_a_coordinator(sphinx_cluster, backend: str, message: str) -> None:
-    cluster = sphinx_cluster(shards=2, mirrors=1)
+def test_register_refuses_what_is_not_a_coordinator(running: SphinxCluster, backend: str, message: str) -> None:
+    cluster = running
     data_port = cluster.topology.shards[0].copies[0].port
     result = cli("register", str(cluster.directory), "--backend", backend.format(data=data_port))
     assert result.exit_code == 1

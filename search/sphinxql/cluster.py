@@ -253,6 +253,21 @@ def _alive(pid: int, node: Node | None = None) -> bool:
     return node is None or str(node.config).encode() in cmdline
 
 
+def _node_processes(node: Node) -> list[int]:
+    """Every live searchd process started on the node's config (its watchdog and daemon), pid file or not."""
+    config = str(node.config).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                arguments = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if arguments and arguments[0].endswith(b"searchd") and config in arguments and _alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
 def node_pid(node: Node) -> int | None:
     """The pid of the node's running searchd, or None (no pid file, or a stale one)."""
     pid = _read_pid(node)
@@ -334,34 +349,62 @@ def start_node(directory: str | Path, shard: int | None, role: str, timeout: flo
 def _start(node: Node, searchd: str, timeout: float) -> None:
     if node_pid(node) is not None:
         return
-    node.pid_file.unlink(missing_ok=True)
+    _abort(node)  # a searchd of this config without a valid pid file is a leftover of a failed start
     busy = [port for port in (node.port, node.api_port) if port is not None and not _port_free(node.host, port)]
     if busy:
         raise PortBusy(f"cannot start {node.name}: port {', '.join(map(str, busy))} on {node.host} is busy "
                        "(another program listens there; choose another --base-port)")
     offset = _log_size(node)
+    launch_output = node.pid_file.parent / "searchd.out"
+    # Output to a file, not a pipe the daemon would inherit. The launcher returns once the daemon listens,
+    # which on a busy port takes searchd's bind retries (20 s): hence Popen and a watch on the log.
+    with launch_output.open("w", encoding="utf-8") as output_file:
+        launcher = subprocess.Popen([searchd, "--config", str(node.config)], stdin=subprocess.DEVNULL,
+                                    stdout=output_file, stderr=subprocess.STDOUT)
     try:
-        result = subprocess.run([searchd, "--config", str(node.config)], capture_output=True, text=True,
-                                errors="replace", timeout=timeout)
-    except subprocess.TimeoutExpired as error:
-        raise ClusterError(f"cannot start {node.name}: searchd did not return within {timeout:g} s") from error
-    output = (result.stdout or "") + (result.stderr or "")
-    if result.returncode != 0:
-        raise ClusterError(f"cannot start {node.name}: searchd exited with {result.returncode}:\n"
-                           + _log_tail(node, output, offset))
+        _wait_up(node, launcher, launch_output, offset, timeout)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+        launcher.wait()
+
+
+def _wait_up(node: Node, launcher: subprocess.Popen, launch_output: Path, offset: int, timeout: float) -> None:
+    """Wait until the node answers SphinxQL; on failure kill what started and raise a ClusterError."""
     deadline = time.monotonic() + timeout
-    while not (node_pid(node) is not None and accepts(node.address, PROBE_TIMEOUT)):
+    while True:
+        code = launcher.poll()
+        if code is not None and code != 0:
+            _abort(node)
+            output = launch_output.read_text(encoding="utf-8", errors="replace")
+            raise ClusterError(f"cannot start {node.name}: searchd exited with {code}:\n"
+                               + _log_tail(node, output, offset))
         if "bind() failed" in _log_text(node, offset):
-            # searchd keeps retrying a busy port, then runs without that listener: fail now, not half up.
-            _stop(node)
-            raise PortBusy(f"cannot start {node.name}: a port of {node.host}:{node.port}/{node.api_port} is busy "
-                           "(another program took it); its log:\n" + _log_tail(node, "", offset))
+            # searchd retries a busy port for a while, then runs without that listener: fail now.
+            launcher.kill()
+            _abort(node)
+            ports = " or ".join(str(port) for port in (node.port, node.api_port) if port is not None)
+            raise PortBusy(f"cannot start {node.name}: port {ports} on {node.host} is busy (another program "
+                           "took it); its log:\n" + _log_tail(node, "", offset))
+        if code == 0 and node_pid(node) is not None and accepts(node.address, PROBE_TIMEOUT):
+            return
         if time.monotonic() > deadline:
-            reason = "is not running" if node_pid(node) is None else f"does not accept SphinxQL on {node.address}"
-            _stop(node)
+            reason = ("is not running" if node_pid(node) is None else
+                      f"does not accept SphinxQL on {node.address}")
+            launcher.kill()
+            _abort(node)
+            output = launch_output.read_text(encoding="utf-8", errors="replace")
             raise ClusterError(f"cannot start {node.name}: after {timeout:g} s it {reason}; its log:\n"
                                + _log_tail(node, output, offset))
         time.sleep(POLL)
+
+
+def _abort(node: Node) -> None:
+    """Kill what a failed start left of the node (it holds nothing to save yet) and its pid file."""
+    for pid in _node_processes(node):
+        _kill_group(pid)
+        _wait_gone(pid, 5.0)
+    node.pid_file.unlink(missing_ok=True)
 
 
 def start_cluster(directory: str | Path, timeout: float = START_TIMEOUT) -> Topology:
@@ -385,7 +428,7 @@ def _stop(node: Node, timeout: float = STOP_TIMEOUT) -> None:
         if not _wait_gone(pid, timeout):
             _kill_group(pid)
             _wait_gone(pid, 5.0)
-    node.pid_file.unlink(missing_ok=True)
+    _abort(node)
 
 
 def stop_node(directory: str | Path, shard: int | None, role: str, timeout: float = STOP_TIMEOUT) -> Node:
