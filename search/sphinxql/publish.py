@@ -337,9 +337,14 @@ def _state(snapshot: Snapshot, generation: int, shards: int, digest: str, names:
 
 
 def _differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Whether the state to write says something the published one does not (times and numbers aside)."""
+    """Whether the state to write says something the published one does not, times and generation number
+    aside (an incremental build that changed nothing only rewrites the local generation's built_at)."""
     def essence(state: dict[str, Any]) -> dict[str, Any]:
-        return {key: value for key, value in state.items() if key not in _VOLATILE}
+        kept = {key: value for key, value in state.items() if key not in _VOLATILE}
+        for part in ("meta", "figures"):
+            if isinstance(kept.get(part), dict):
+                kept[part] = {key: value for key, value in kept[part].items() if key != "built_at"}
+        return kept
     return not old or essence(old) != essence(new)
 
 
