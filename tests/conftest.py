@@ -1,13 +1,20 @@
 """Shared fixtures: the corpora in ../shared and the converters (LibreOffice, Tesseract), skipped when absent
-and failing when CI is set; and an index of a sample of the bench corpus built once per session."""
+and failing when CI is set; an index of a sample of the bench corpus built once per session; and real searchd
+clusters on free loopback ports (`sphinx_cluster`)."""
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from search.sphinxql.topology import Topology
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -95,3 +102,80 @@ def bench_sample(bench_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     root = tmp_path_factory.mktemp("bench-index")
     build([source], root, full=True, progress=False, log=lambda message: None)
     return source, root
+
+
+#: Where `sphinx_cluster` looks for free ports: below Linux's ephemeral range (32768+), so an outgoing
+#: connection cannot take a port between the check and searchd's bind.
+CLUSTER_PORTS = (20000, 32000)
+
+
+@dataclass(frozen=True)
+class SphinxCluster:
+    """A running cluster of `sphinx_cluster`: its topology and folder (for search.sphinxql.cluster's tools)."""
+
+    topology: Topology
+    directory: Path
+
+    @property
+    def backend(self) -> str:
+        """The coordinator's address, as `--backend` takes it."""
+        return str(self.topology.address)
+
+
+def free_port_range(count: int, host: str = "127.0.0.1") -> int:
+    """A base port such that `count` consecutive ports from it are free on `host` right now."""
+    low, high = CLUSTER_PORTS
+    for _ in range(200):
+        base = random.randrange(low, high - count)
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind((host, port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports on {host} in {low}..{high}")
+
+
+def require_searchd() -> None:
+    """Skip a test that runs searchd when it is missing; fail when CI is set."""
+    require_converter("Sphinx searchd", None if shutil.which("searchd") else "apt-get install sphinxsearch")
+
+
+@pytest.fixture(scope="module")
+def sphinx_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., SphinxCluster]]:
+    """Factory of real clusters: `sphinx_cluster(shards=2, mirrors=0)` inits one in a temporary folder on free
+    loopback ports (another range when a port is taken meanwhile), starts it and returns a SphinxCluster.
+    Every cluster it made is stopped when the test module ends, also after a failure."""
+    from search.sphinxql.cluster import PortBusy, init_cluster, start_cluster, stop_cluster
+
+    require_searchd()
+    made: list[Path] = []
+
+    def make(shards: int = 2, mirrors: int = 0) -> SphinxCluster:
+        attempts = 0
+        while True:
+            directory = tmp_path_factory.mktemp("cluster")
+            init_cluster(directory, shards, mirrors, free_port_range(1 + 2 * shards * (1 + mirrors)))
+            made.append(directory)
+            try:
+                return SphinxCluster(start_cluster(directory), directory)
+            except PortBusy:
+                stop_cluster(directory)
+                attempts += 1
+                if attempts == 5:
+                    raise
+
+    yield make
+    problems = []
+    for directory in made:
+        try:
+            stop_cluster(directory)
+        except Exception as error:  # noqa: BLE001 - stop every cluster, then report
+            problems.append(f"{directory}: {error}")
+    assert not problems, "could not stop: " + "; ".join(problems)

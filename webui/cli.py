@@ -39,6 +39,10 @@ from webui.cli_themes import themes  # noqa: E402
 
 main.add_command(themes)
 
+from webui.cli_cluster import cluster  # noqa: E402
+
+main.add_command(cluster)
+
 
 if __name__ == "__main__":
     main()

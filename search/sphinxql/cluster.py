@@ -43,6 +43,10 @@ INSTALL_HINT = ("searchd is not installed: install Debian's sphinxsearch (`apt-g
                 "or Manticore Search")
 
 
+class PortBusy(ClusterError):
+    """A node could not listen on its port because another program does (choose another base port)."""
+
+
 @dataclass(frozen=True)
 class Node:
     """One searchd of the cluster and its files. `copy` is 0 for a primary, k for the k-th mirror."""
@@ -114,8 +118,8 @@ def _searchd_section(node: Node, data: Path, data_node: bool) -> str:
         "max_packet_size = 32M",
     ]
     if not data_node:
-        # How often, and how many ms apart, the coordinator retries an agent that failed (with mirrors it
-        # picks another copy of the shard: ha_strategy = nodeads).
+        # How often, and how many ms apart, the coordinator retries a failed agent. A copy that refuses
+        # connections is left out only once ha_strategy = nodeads has marked it dead (within a second).
         lines += ["agent_retry_count = 2", "agent_retry_delay = 50"]
     return "searchd\n{\n" + "".join(f"    {line}\n" for line in lines) + "}\n"
 
@@ -274,11 +278,24 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _log_tail(node: Node, extra: str = "") -> str:
+def _log_text(node: Node, offset: int = 0) -> str:
     try:
-        lines = node.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        with node.log.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode("utf-8", "replace")
     except OSError:
-        lines = []
+        return ""
+
+
+def _log_size(node: Node) -> int:
+    try:
+        return node.log.stat().st_size
+    except OSError:
+        return 0
+
+
+def _log_tail(node: Node, extra: str = "", offset: int = 0) -> str:
+    lines = _log_text(node, offset).splitlines()
     lines = [line for line in extra.splitlines() if line.strip()][-LOG_TAIL_LINES:] + lines[-LOG_TAIL_LINES:]
     return "\n".join(f"    {line}" for line in lines) if lines else "    (no log)"
 
@@ -320,8 +337,9 @@ def _start(node: Node, searchd: str, timeout: float) -> None:
     node.pid_file.unlink(missing_ok=True)
     busy = [port for port in (node.port, node.api_port) if port is not None and not _port_free(node.host, port)]
     if busy:
-        raise ClusterError(f"cannot start {node.name}: port {', '.join(map(str, busy))} on {node.host} is busy "
-                           "(another program listens there; choose another --base-port)")
+        raise PortBusy(f"cannot start {node.name}: port {', '.join(map(str, busy))} on {node.host} is busy "
+                       "(another program listens there; choose another --base-port)")
+    offset = _log_size(node)
     try:
         result = subprocess.run([searchd, "--config", str(node.config)], capture_output=True, text=True,
                                 errors="replace", timeout=timeout)
@@ -330,14 +348,19 @@ def _start(node: Node, searchd: str, timeout: float) -> None:
     output = (result.stdout or "") + (result.stderr or "")
     if result.returncode != 0:
         raise ClusterError(f"cannot start {node.name}: searchd exited with {result.returncode}:\n"
-                           + _log_tail(node, output))
+                           + _log_tail(node, output, offset))
     deadline = time.monotonic() + timeout
     while not (node_pid(node) is not None and accepts(node.address, PROBE_TIMEOUT)):
+        if "bind() failed" in _log_text(node, offset):
+            # searchd keeps retrying a busy port, then runs without that listener: fail now, not half up.
+            _stop(node)
+            raise PortBusy(f"cannot start {node.name}: a port of {node.host}:{node.port}/{node.api_port} is busy "
+                           "(another program took it); its log:\n" + _log_tail(node, "", offset))
         if time.monotonic() > deadline:
             reason = "is not running" if node_pid(node) is None else f"does not accept SphinxQL on {node.address}"
             _stop(node)
             raise ClusterError(f"cannot start {node.name}: after {timeout:g} s it {reason}; its log:\n"
-                               + _log_tail(node, output))
+                               + _log_tail(node, output, offset))
         time.sleep(POLL)
 
 
@@ -410,7 +433,7 @@ def store_topology(topology: Topology, address: Address) -> None:
         cursor.execute(f"SELECT value FROM {schema.META_INDEX} WHERE id = {schema.TOPOLOGY_ROW}")
         stored = cursor.fetchall()
     except Exception as error:  # noqa: BLE001 - PyMySQL raises its own errors and socket errors alike
-        raise ClusterError(f"{address} did not store the topology: {error}") from error
+        raise ClusterError(f"{address} did not store the topology: {str(error).replace(chr(0), '')}") from error
     finally:
         connection.close()
     if not stored or stored[0][0] != topology.to_json():
