@@ -145,7 +145,23 @@ def totals(report: PublishReport) -> dict[str, int]:
             for name in ("inserted", "revived", "retired", "deleted", "kept")}
 
 
-def test_publish_places_each_article_on_its_shard_and_mirrors(workspace: tuple[Path, Path], cluster: Any) -> None:
+#: Batch sizes: the defaults, and small ones so scans page, REPLACEs split by size and by the packet limit.
+BATCHES = {
+    "default batches": {},
+    "small batches": {"SCAN_ROWS": 5, "INSERT_ROWS": 7, "STATEMENT_BYTES": 20000, "ID_BATCH": 3},
+    "packet limit": {"STATEMENT_LIMIT": 1},
+}
+
+
+@pytest.fixture(params=list(BATCHES))
+def batches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    for name, value in BATCHES[request.param].items():
+        monkeypatch.setattr(publish_module, name, value)
+    return request.param
+
+
+def test_publish_places_each_article_on_its_shard_and_mirrors(workspace: tuple[Path, Path], cluster: Any,
+                                                              batches: str) -> None:
     _, index = workspace
     documents = live_documents(index)
     report = publish(index, cluster.backend, Themes())
@@ -188,7 +204,8 @@ def _delete(corpus: Path) -> int:
 
 
 @pytest.mark.parametrize("change", [_update, _delete], ids=["changed file", "removed file"])
-def test_changed_rows_retire_then_go(workspace: tuple[Path, Path], cluster: Any, change: Callable[[Path], int]) -> None:
+def test_changed_rows_retire_then_go(workspace: tuple[Path, Path], cluster: Any, change: Callable[[Path], int],
+                                    batches: str) -> None:
     corpus, index = workspace
     publish(index, cluster.backend, Themes())
     before = live_documents(index)

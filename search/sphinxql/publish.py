@@ -39,6 +39,8 @@ STATEMENT_BYTES = 4 * 2**20
 STATEMENT_LIMIT = 8 * 2**20 - 64 * 2**10
 #: Ids per `UPDATE ... WHERE id IN (...)` and `DELETE ... WHERE id IN (...)`.
 ID_BATCH = 1000
+#: Blob rows read per statement when reassembling (each holds up to 700 KB of base64 text).
+BLOB_PAGE = 8
 #: The files of a generation that searches of the cluster need besides the rows (`index.vocabulary`).
 VOCABULARY_GLOB = "vocabulary.*"
 #: State fields that change with every write, left out when deciding whether anything changed.
@@ -150,9 +152,10 @@ def publish(index_root: str | Path, backend: str, themes: Themes,
         address = parse_address(backend)
     except ValueError as error:
         raise ClusterError(str(error)) from error
-    coordinator = Node(address, "coordinator")
     snapshot = Snapshot(IndexLocation(index_root))
+    coordinator = None
     try:
+        coordinator = Node(address, "coordinator")
         topology, state = _read_cluster(coordinator)
         previous = int(state.get("generation", 0))
         table = themes.table()
@@ -172,7 +175,8 @@ def publish(index_root: str | Path, backend: str, themes: Themes,
             report.generation = previous + 1
     finally:
         snapshot.close()
-        coordinator.close()
+        if coordinator is not None:
+            coordinator.close()
     report.seconds = time.monotonic() - started
     return report
 
@@ -395,20 +399,29 @@ def _meta_rows(coordinator: Node) -> Iterable[tuple[int, int]]:
 
 
 def read_blobs(backend: str, generation: int) -> dict[str, bytes]:
-    """The vocabulary files stored for `generation` on the coordinator at `backend`, reassembled by name."""
-    coordinator = Node(parse_address(backend), "coordinator")
+    """The vocabulary files stored for `generation` on the coordinator at `backend`, reassembled by name
+    (ClusterError when a part is missing)."""
+    try:
+        coordinator = Node(parse_address(backend), "coordinator")
+    except ValueError as error:
+        raise ClusterError(str(error)) from error
     try:
         parts: dict[str, dict[int, bytes]] = {}
         last = BLOB_BASE - 1
         while True:
             rows = coordinator.query(f"SELECT id, part, value FROM {META_INDEX} WHERE id > {last} AND "
-                                     f"generation = {int(generation)} ORDER BY id ASC LIMIT 100 OPTION max_matches=100")
+                                     f"generation = {int(generation)} ORDER BY id ASC LIMIT {BLOB_PAGE} "
+                                     f"OPTION max_matches={BLOB_PAGE}")
             for _, part, value in rows:
                 chunk = json.loads(value)
                 parts.setdefault(chunk["file"], {})[int(part)] = base64.b64decode(chunk["data"])
-            if len(rows) < 100:
+            if len(rows) < BLOB_PAGE:
                 break
             last = int(rows[-1][0])
     finally:
         coordinator.close()
+    for name, chunks in parts.items():
+        if sorted(chunks) != list(range(len(chunks))):
+            raise ClusterError(f"blob rows of {name} for generation {generation} on {backend} are incomplete: "
+                               f"parts {sorted(chunks)}")
     return {name: b"".join(chunks[part] for part in sorted(chunks)) for name, chunks in sorted(parts.items())}
