@@ -180,6 +180,10 @@ class ThemeMembership:
             return np.zeros(self.size, dtype=bool)
         return np.logical_or.reduce(self.matrix[rows], axis=0)
 
+    def themes_of(self, docnum: int) -> list[str]:
+        """The names of the themes one document has, in table order (what the SphinxQL rows carry)."""
+        return [self.names[row] for row in np.flatnonzero(self.matrix[:, docnum])]
+
     def counts(self, scope: np.ndarray) -> dict[str, int]:
         """How many documents of `scope` (a boolean mask) have each theme, for the themes that have any."""
         if not self.names:

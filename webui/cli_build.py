@@ -3,7 +3,10 @@
 Exit statuses of `build`: 0 every file was indexed, 3 the build completed but skipped files (each named on
 stderr with its reason), 1 the build failed (message on stderr, served index untouched), 2 usage error.
 Files indexed with a note (undecodable characters replaced, converted by LibreOffice, read by OCR) are named
-on stderr too, and the build still exits 0 for them.
+on stderr too, and the build still exits 0 for them. With `--backend sphinxql://HOST:PORT` (or
+$BULLETINS_BACKEND) the built generation is then published to that cluster (`search.sphinxql.publish`); a
+node that is down or refuses a write makes it exit 1 with the node named, the cluster still serving what
+it served before.
 """
 
 from __future__ import annotations
@@ -39,10 +42,15 @@ index_option = click.option(
               help="How long to wait for another running build to finish.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
               help="Extra jieba dictionary (overrides $BULLETINS_USER_DICT).")
-def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: float, user_dict: Path | None) -> None:
-    """Index the bulletin files in SOURCES (files or folders), incrementally unless --full.
+@click.option("--backend", metavar="sphinxql://HOST:PORT",
+              help="Then publish the built index to this cluster's coordinator (default: $BULLETINS_BACKEND; "
+                   "without it only the local index is built).")
+def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: float, user_dict: Path | None,
+          backend: str | None) -> None:
+    """Index the bulletin files in SOURCES (files or folders), incrementally unless --full, and with
+    --backend publish the result to a SphinxQL cluster.
 
-    Exits 0 when every file was indexed, 3 when some were skipped, 1 when the build failed.
+    Exits 0 when every file was indexed, 3 when some were skipped, 1 when the build or the publish failed.
     """
     from index import dictionary
     from index.store import IndexError_
@@ -52,6 +60,9 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: f
         os.environ["BULLETINS_USER_DICT"] = str(user_dict)
         dictionary.reset()
     root = config.index_dir(index_dir)
+    backend = backend or config.get("BULLETINS_BACKEND") or None
+    if backend is not None:
+        _check_backend(backend)
     try:
         try:
             report = build_index(list(sources), root, full=full, lock_wait=wait, log=_err)
@@ -67,8 +78,37 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: f
         _err(f"note: {item.file}: {item.note}")
     for item in report.skipped:
         _err(f"skipped: {item.file}: {item.reason}")
+    if backend is not None:
+        _publish(root, backend)
     if report.skipped:
         raise click.exceptions.Exit(EXIT_SKIPPED)
+
+
+def _check_backend(backend: str) -> None:
+    """A usage error (exit 2) before building when the backend address is malformed."""
+    from search.sphinxql.connection import parse_address
+
+    try:
+        parse_address(backend)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--backend / $BULLETINS_BACKEND") from error
+
+
+def _publish(root: Path, backend: str) -> None:
+    """Publish the live generation under `root` to `backend` and print the report (exit 1 on failure)."""
+    from search.errors import IndexUnavailable
+    from search.sphinxql.connection import ClusterError
+    from search.sphinxql.publish import publish
+    from search.themes import Themes
+
+    try:
+        report = publish(root, backend, Themes(),
+                         progress=lambda copy: _err(f"published shard {copy.shard} {copy.role} {copy.node}"))
+    except (ClusterError, IndexUnavailable) as error:
+        _err(f"error: publish to {backend} failed (the cluster still serves its previous generation; run the "
+             f"build again to retry): {error}")
+        raise click.exceptions.Exit(EXIT_FAILED) from error
+    click.echo(report.summary())
 
 
 @click.command()
