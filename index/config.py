@@ -18,7 +18,7 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("BULLETINS_INDEX", "var/index", "Index folder used when a command gets no --index."),
-    Setting("BULLETINS_BACKEND", "", "sphinxql://HOST:PORT of a cluster's coordinator that builds publish to."),
+    Setting("BULLETINS_BACKEND", "", "sphinxql://HOST:PORT of a cluster coordinator: builds publish to it, serve and search use it."),
     Setting("BULLETINS_USER_DICT", "", "Extra jieba dictionary file (word [freq [tag]] per line)."),
     Setting("BULLETINS_SYNONYMS", "", "Synonym file replacing the bundled one (one group per line)."),
     Setting("BULLETINS_THEMES", "", "Theme table (CSV: 主题, 关键词, 同义词) replacing the bundled one."),

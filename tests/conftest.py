@@ -179,3 +179,32 @@ def sphinx_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
         except Exception as error:  # noqa: BLE001 - stop every cluster, then report
             problems.append(f"{directory}: {error}")
     assert not problems, "could not stop: " + "; ".join(problems)
+
+
+#: The search backends every backend-parametrised test module runs on (`backend` fixture).
+BACKENDS = ("embedded", "sphinxql")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend a module's engines and apps search: the local generation, or a 2-shard cluster."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def on_backend(backend: str, request: pytest.FixtureRequest) -> Callable[[Path], str | None]:
+    """`on_backend(index_root, themes=None)`: None for the embedded backend; for sphinxql, a new 2-shard
+    cluster with the index's live generation published to it, and its address (pass it as
+    `Engine(root, backend=...)` or the app's BACKEND)."""
+
+    def publish_to_cluster(root: Path, themes=None) -> str | None:
+        if backend == "embedded":
+            return None
+        from search.sphinxql.publish import publish
+        from search.themes import Themes
+
+        cluster = request.getfixturevalue("sphinx_cluster")(shards=2, mirrors=0)
+        publish(root, cluster.backend, themes or Themes())
+        return cluster.backend
+
+    return publish_to_cluster

@@ -20,9 +20,10 @@ HIT_KEYS = {"id", "headline", "headline_html", "date", "year", "district", "colu
 FACET_KEYS = {"value", "label", "count", "selected"}
 
 
-@pytest.fixture(scope="session")
-def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    application = create_app({"INDEX": str(sample_index(tmp_path_factory)), "TESTING": True})
+@pytest.fixture(scope="module")
+def api_app(tmp_path_factory: pytest.TempPathFactory, on_backend) -> Iterator:
+    root = sample_index(tmp_path_factory)
+    application = create_app({"INDEX": str(root), "BACKEND": on_backend(root), "TESTING": True})
     yield application
     close_engine(application)
 

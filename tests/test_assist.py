@@ -24,7 +24,7 @@ ARTICLES = [
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def engine(tmp_path_factory: pytest.TempPathFactory, on_backend) -> Engine:
     root = tmp_path_factory.mktemp("assist-index")
     bulletins = {
         f"b{number}.txt": Bulletin(file=f"b{number}.txt", series="首都精神文明建设情况简报", issue=number + 1,
@@ -32,7 +32,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
                                    articles=[Article("工作动态", headline, body, None, headline[:3])])
         for number, (headline, body) in enumerate(ARTICLES)}
     write_bulletins(root, bulletins)
-    engine = Engine(root)
+    engine = Engine(root, backend=on_backend(root))
     yield engine
     engine.close()
 

@@ -14,8 +14,9 @@ from test_search import GOLDEN, build_index
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    engine = Engine(build_index(tmp_path_factory.mktemp("golden"), GOLDEN))
+def engine(tmp_path_factory: pytest.TempPathFactory, on_backend) -> Engine:
+    root = build_index(tmp_path_factory.mktemp("golden"), GOLDEN)
+    engine = Engine(root, backend=on_backend(root))
     yield engine
     engine.close()
 

@@ -17,8 +17,9 @@ from webui.engine import close_engine
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = Engine(build_workflow_index(tmp_path_factory.mktemp("workflow")))
+def engine(tmp_path_factory: pytest.TempPathFactory, on_backend) -> Iterator[Engine]:
+    root = build_workflow_index(tmp_path_factory.mktemp("workflow"))
+    engine = Engine(root, backend=on_backend(root))
     yield engine
     engine.close()
 
@@ -90,8 +91,9 @@ def test_other_filters_apply_to_the_matrix(engine: Engine) -> None:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):
-    application = create_app({"INDEX": str(sample_index(tmp_path_factory)), "TESTING": True})
+def client(tmp_path_factory: pytest.TempPathFactory, on_backend):
+    root = sample_index(tmp_path_factory)
+    application = create_app({"INDEX": str(root), "BACKEND": on_backend(root), "TESTING": True})
     yield application.test_client()
     close_engine(application)
 

@@ -75,10 +75,11 @@ def test_edge_cases_parse_to_a_safe_query(text: str, canonical: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory):
+def engine(tmp_path_factory: pytest.TempPathFactory, on_backend):
     from search.engine import Engine
 
-    engine = Engine(build_index(tmp_path_factory.mktemp("golden"), GOLDEN))
+    root = build_index(tmp_path_factory.mktemp("golden"), GOLDEN)
+    engine = Engine(root, backend=on_backend(root))
     yield engine
     engine.close()
 

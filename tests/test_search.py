@@ -64,8 +64,8 @@ def golden_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def engine(golden_root: Path) -> Engine:
-    engine = Engine(golden_root)
+def engine(golden_root: Path, on_backend) -> Engine:
+    engine = Engine(golden_root, backend=on_backend(golden_root))
     yield engine
     engine.close()
 

@@ -30,8 +30,9 @@ def test_parse_all(texts: list[str], expected) -> None:
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = Engine(sample_index(tmp_path_factory))
+def engine(tmp_path_factory: pytest.TempPathFactory, on_backend) -> Iterator[Engine]:
+    root = sample_index(tmp_path_factory)
+    engine = Engine(root, backend=on_backend(root))
     yield engine
     engine.close()
 
@@ -69,8 +70,9 @@ def test_suggestions_drop_within_when_they_change_the_query(engine: Engine) -> N
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):
-    application = create_app({"INDEX": str(sample_index(tmp_path_factory)), "TESTING": True})
+def client(tmp_path_factory: pytest.TempPathFactory, on_backend):
+    root = sample_index(tmp_path_factory)
+    application = create_app({"INDEX": str(root), "BACKEND": on_backend(root), "TESTING": True})
     yield application.test_client()
     close_engine(application)
 

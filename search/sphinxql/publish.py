@@ -11,7 +11,11 @@ reuses them (docs/scale-out-writes.md).
 from __future__ import annotations
 
 import base64
+import collections
+import concurrent.futures
 import json
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -31,6 +35,8 @@ from search.sphinxql.schema import (ALIVE, BLOB_BASE, BLOB_CHUNK, META_INDEX, SH
 from search.sphinxql.topology import Copy, Topology
 from search.themes import ThemeMembership, Themes, compute_membership
 
+#: Rows to build before it pays to analyse them in worker processes (jieba is the cost: one core each).
+PARALLEL_ROWS = 2000
 #: Rows per scan statement (searchd answers at most max_matches rows).
 SCAN_ROWS = 5000
 #: Rows per REPLACE, and the statement size aimed at: searchd refuses packets over max_packet_size (8 MB).
@@ -231,13 +237,9 @@ def _publish_shard(shard: int, copies: Sequence[Copy], targets: dict[int, int], 
             _by_ids(plan.node, "DELETE FROM {index} WHERE id IN ({ids})", plan.delete)
             plan.report.deleted = len(plan.delete)
         wanted = sorted(set().union(*(plan.insert for plan in plans)), key=targets.__getitem__)
-        for batch in _batches(wanted, INSERT_ROWS):
-            rows = []
-            for row in batch:
-                docnum = targets[row]
-                values, themes = row_values(snapshot.stored_fields(docnum), membership.themes_of(docnum),
-                                            generation + 1)
-                rows.append((values, themes))
+        jobs = ([(snapshot.stored_fields(targets[row]), membership.themes_of(targets[row])) for row in batch]
+                for batch in _batches(wanted, INSERT_ROWS))
+        for rows in built_rows(jobs, generation + 1, parallel=len(wanted) > PARALLEL_ROWS):
             for plan in plans:
                 mine = [item for item in rows if item[0]["id"] in plan.insert]
                 if mine:
@@ -255,6 +257,32 @@ def _publish_shard(shard: int, copies: Sequence[Copy], targets: dict[int, int], 
         for plan in plans:
             plan.node.close()
     return any(plan.changes for plan in plans)
+
+
+def _build_batch(job: tuple[list[tuple[dict[str, Any], tuple[str, ...]]], int]
+                 ) -> list[tuple[dict[str, Any], tuple[int, ...]]]:
+    documents, born = job
+    return [row_values(stored, themes, born) for stored, themes in documents]
+
+
+def built_rows(jobs: Iterator[list[tuple[dict[str, Any], tuple[str, ...]]]], born: int, parallel: bool
+               ) -> Iterator[list[tuple[dict[str, Any], tuple[int, ...]]]]:
+    """The rows of each batch of (stored fields, theme names), in order. With `parallel`, worker processes
+    (one per core, forked) analyse the batches while this one writes, a few batches ahead at most."""
+    if not parallel or (os.cpu_count() or 1) < 2:
+        for documents in jobs:
+            yield _build_batch((documents, born))
+        return
+    workers = os.cpu_count() or 2
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: collections.deque[concurrent.futures.Future] = collections.deque()
+        for documents in jobs:
+            pending.append(pool.submit(_build_batch, (documents, born)))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _plan(node: Node, report: CopyReport, targets: dict[int, int], generation: int) -> CopyPlan:
