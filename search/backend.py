@@ -78,6 +78,9 @@ class View(Protocol):
     def related(self, article_id: str) -> list[dict[str, Any]]:
         """Articles most like this one, most similar first (`search.related`)."""
 
+    def word_frequencies(self, words: list[str]) -> dict[str, int]:
+        """In how many live articles each jieba word occurs as a word (related articles)."""
+
     def latest_bulletins(self, limit: int) -> list[dict[str, Any]]:
         """The stored fields of the first article of the newest `limit` bulletins."""
 

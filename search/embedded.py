@@ -28,7 +28,7 @@ from search.backend import Call, Evaluation
 from search.facets import count_facets, count_matrix
 from search.matching import Match, Matcher
 from search.query import All, Leaf, Node
-from search.related import related_documents
+from search.related import related_documents, word_frequencies
 from search.request import SearchRequest
 from search.snapshot import Snapshot
 from search.themes import ThemeMembership, Themes, compute_membership
@@ -172,6 +172,9 @@ class EmbeddedView:
     def related(self, article_id: str) -> list[dict[str, Any]]:
         docnum = self.snapshot.docnum_of(article_id)
         return [] if docnum is None else related_documents(self.snapshot, docnum)
+
+    def word_frequencies(self, words: list[str]) -> dict[str, int]:
+        return word_frequencies(self.snapshot, words)
 
     def latest_bulletins(self, limit: int) -> list[dict[str, Any]]:
         snapshot = self.snapshot

@@ -14,6 +14,7 @@ put the newer article first.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,24 +39,32 @@ COMMON = 20
 LIMIT = 8
 
 
-def distinctive_words(snapshot: Snapshot, headline: str, body: str) -> list[tuple[str, float, int]]:
-    """The article's best `MAX_WORDS` words as (word, tf-idf weight, document frequency), best first."""
+def distinctive_words(frequencies: Callable[[list[str]], dict[str, int]], live: int, headline: str,
+                      body: str) -> list[tuple[str, float, int]]:
+    """The article's best `MAX_WORDS` words as (word, tf-idf weight, document frequency), best first;
+    `frequencies(words)` gives each word's document frequency among the `live` documents (a backend's
+    `View.word_frequencies`)."""
     counts: Counter[str] = Counter()
     for text, factor in ((headline, HEADLINE_TF), (body, 1)):
         for word in word_terms(text):
-            counts[word] += factor
-    live = snapshot.live_count
+            if len(word) >= 2 and any(char.isalpha() for char in word):
+                counts[word] += factor
+    known = frequencies(list(counts))
     weighted = []
     for word, count in counts.items():
-        if len(word) < 2 or not any(char.isalpha() for char in word):
-            continue
-        frequency = max(snapshot.document_frequency(f.BODY_WORDS, word),
-                        snapshot.document_frequency(f.HEADLINE_WORDS, word))
+        frequency = known.get(word, 0)
         if frequency <= 1 or frequency > max(MAX_SHARE * live, COMMON):
             continue
         weighted.append((word, count * idf(frequency, live), frequency))
     weighted.sort(key=lambda item: (-item[1], item[0]))
     return weighted[:MAX_WORDS]
+
+
+def word_frequencies(snapshot: Snapshot, words: list[str]) -> dict[str, int]:
+    """In how many documents each word occurs as a jieba word: its document frequency in the body or the
+    headline word index, whichever is larger."""
+    return {word: max(snapshot.document_frequency(f.BODY_WORDS, word),
+                      snapshot.document_frequency(f.HEADLINE_WORDS, word)) for word in words}
 
 
 def similarity(snapshot: Snapshot, words: list[tuple[str, float, int]]) -> np.ndarray:
@@ -85,7 +94,9 @@ def fingerprint(stored: dict[str, Any]) -> str:
 def related_documents(snapshot: Snapshot, docnum: int, limit: int = LIMIT) -> list[dict[str, Any]]:
     """Stored fields of up to `limit` articles most like document `docnum`, most similar first."""
     stored = snapshot.stored_fields(docnum)
-    score = similarity(snapshot, distinctive_words(snapshot, stored.get(f.HEADLINE, ""), stored.get(f.BODY, "")))
+    words = distinctive_words(lambda words: word_frequencies(snapshot, words), snapshot.live_count,
+                              stored.get(f.HEADLINE, ""), stored.get(f.BODY, ""))
+    score = similarity(snapshot, words)
     score[docnum] = 0.0
     score[~snapshot.live] = 0.0
     candidates = np.flatnonzero(score > 0)

@@ -68,7 +68,8 @@ def parity_requests(articles: list[dict], seed: int = SEED) -> list[SearchReques
     districts = sorted({article["district"] for article in articles})
     years = sorted({int(article["date"][:4]) for article in articles if article["date"]})
     columns = sorted({article["column"] for article in articles})
-    requests = [SearchRequest(q=_substring(rng, articles, size, size)) for size in (1, 2, 3, 4, 5, 6) for _ in range(30)]
+    requests = [SearchRequest(q=_substring(rng, articles, size, size))
+                for size in (1, 2, 3, 4, 5, 6) for _ in range(30)]
     requests += [SearchRequest(q=f"{_substring(rng, articles, 2, 3)} {_substring(rng, articles, 2, 3)}")
                  for _ in range(50)]
     requests += [SearchRequest(q=f'"{_substring(rng, articles, 3, 8)}"') for _ in range(30)]

@@ -59,8 +59,9 @@ def headings(data: bytes) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    application = create_app({"INDEX": str(sample_index(tmp_path_factory)), "TESTING": True})
+def app(tmp_path_factory: pytest.TempPathFactory, on_backend) -> Iterator:
+    root = sample_index(tmp_path_factory)
+    application = create_app({"INDEX": str(root), "BACKEND": on_backend(root), "TESTING": True})
     yield application
     close_engine(application)
 
@@ -71,9 +72,10 @@ def client(app):
 
 
 @pytest.fixture(scope="module")
-def workflow_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    application = create_app({"INDEX": str(build_workflow_index(tmp_path_factory.mktemp("workflow"))),
-                              "TESTING": True, "EXPORT_LIMIT": 4})
+def workflow_client(tmp_path_factory: pytest.TempPathFactory, on_backend) -> Iterator:
+    root = build_workflow_index(tmp_path_factory.mktemp("workflow"))
+    application = create_app({"INDEX": str(root), "BACKEND": on_backend(root), "TESTING": True,
+                              "EXPORT_LIMIT": 4})
     yield application.test_client()
     close_engine(application)
 

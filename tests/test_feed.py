@@ -19,16 +19,17 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):
-    application = create_app({"INDEX": str(sample_index(tmp_path_factory)), "TESTING": True})
+def client(tmp_path_factory: pytest.TempPathFactory, on_backend):
+    root = sample_index(tmp_path_factory)
+    application = create_app({"INDEX": str(root), "BACKEND": on_backend(root), "TESTING": True})
     yield application.test_client()
     close_engine(application)
 
 
 @pytest.fixture(scope="module")
-def workflow_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+def workflow_client(tmp_path_factory: pytest.TempPathFactory, on_backend) -> Iterator:
     root: Path = build_workflow_index(tmp_path_factory.mktemp("workflow"))
-    application = create_app({"INDEX": str(root), "TESTING": True})
+    application = create_app({"INDEX": str(root), "BACKEND": on_backend(root), "TESTING": True})
     yield application.test_client()
     close_engine(application)
 

@@ -21,8 +21,9 @@ SORTING_ELSEWHERE = {article_id(bulletin_id("w2"), 2), article_id(bulletin_id("w
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = Engine(build_workflow_index(tmp_path_factory.mktemp("workflow")))
+def engine(tmp_path_factory: pytest.TempPathFactory, on_backend) -> Iterator[Engine]:
+    root = build_workflow_index(tmp_path_factory.mktemp("workflow"))
+    engine = Engine(root, backend=on_backend(root))
     yield engine
     engine.close()
 
@@ -47,7 +48,7 @@ def test_related_excludes_the_article_and_its_exact_duplicate(engine: Engine) ->
 
 def test_distinctive_words_leave_out_single_characters_numbers_and_unique_words(engine: Engine) -> None:
     with engine._use() as view:
-        words = distinctive_words(view.snapshot, *SORTING)
+        words = distinctive_words(view.word_frequencies, view.live_count, *SORTING)
     names = [word for word, _, _ in words]
     assert "垃圾分类" in names[:5] and "淀区" not in names
     assert all(len(word) >= 2 for word in names)
@@ -69,8 +70,9 @@ def test_sample_related_lists_are_short_distinct_and_never_the_article(sample_en
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):
-    application = create_app({"INDEX": str(sample_index(tmp_path_factory)), "TESTING": True})
+def client(tmp_path_factory: pytest.TempPathFactory, on_backend):
+    root = sample_index(tmp_path_factory)
+    application = create_app({"INDEX": str(root), "BACKEND": on_backend(root), "TESTING": True})
     yield application.test_client()
     close_engine(application)
 

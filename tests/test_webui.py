@@ -41,9 +41,9 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return sample_index(tmp_path_factory)
 
 
-@pytest.fixture(scope="session")
-def app(index_dir: Path) -> Iterator:
-    application = create_app({"INDEX": str(index_dir), "TESTING": True})
+@pytest.fixture(scope="module")
+def app(index_dir: Path, on_backend) -> Iterator:
+    application = create_app({"INDEX": str(index_dir), "BACKEND": on_backend(index_dir), "TESTING": True})
     yield application
     close_engine(application)
 

@@ -22,7 +22,6 @@ import re
 import shutil
 import tempfile
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,14 +30,12 @@ from typing import Any
 import pymysql
 
 from index import schema as f
-from index.analysis import word_terms
 from index.vocabulary import Vocabulary, VocabularyError, open_vocabulary
 from search.backend import Call, Evaluation
 from search.errors import IndexUnavailable
 from search.facets import _date_bounds, matrix_of
-from search.matching import idf
 from search.query import Node
-from search.related import COMMON, HEADLINE_TF, LIMIT, MAX_SHARE, MAX_WORDS, fingerprint
+from search.related import LIMIT, distinctive_words, fingerprint
 from search.request import SearchRequest
 from search.sphinxql.connection import ClusterError, connect, parse_address, run_batch
 from search.sphinxql.schema import (BLOB_BASE, INDEX, META_INDEX, STATE_ROW, TOPOLOGY_ROW, facet_code,
@@ -335,8 +332,8 @@ class SphinxView:
         return Evaluation(self._total(meta), counters, ranked, table, tuple(sorted(call.missing)))
 
     def count(self, call: Call) -> int:
-        results = self._run([f"SELECT id FROM {INDEX} WHERE {self._where(self._match(call), self._filters(call.request))} "
-                             f"LIMIT 0, 1"], call)
+        where = self._where(self._match(call), self._filters(call.request))
+        results = self._run([f"SELECT id FROM {INDEX} WHERE {where} LIMIT 0, 1"], call)
         return self._total(results[1])
 
     def occurrences(self, node: Node, title: bool) -> int:
@@ -364,35 +361,27 @@ class SphinxView:
     def latest_bulletins(self, limit: int) -> list[dict[str, Any]]:
         return self._documents("ordinal = 0", "date_num DESC, article_id DESC", limit)
 
+    def word_frequencies(self, words: list[str]) -> dict[str, int]:
+        """Counted on the cluster: one search per word (a word token), 32 to a batch."""
+        found: dict[str, int] = {}
+        for start in range(0, len(words), MAX_BATCH):
+            chunk = words[start:start + MAX_BATCH]
+            results = self._run([f"SELECT id FROM {INDEX} WHERE MATCH('{word_token(word)}') AND {self.visible} "
+                                 f"LIMIT 0, 1" for word in chunk])
+            found.update(zip(chunk, (self._total(meta) for meta in results[1::2])))
+        return found
+
     def related(self, article_id: str) -> list[dict[str, Any]]:
-        """More like this (`search.related`): the same distinctive words, document frequencies counted on
-        the cluster; the words' OR query ranked by the cluster's BM25F instead of the weighted sum."""
+        """More like this (`search.related`): the same distinctive words, their document frequencies counted
+        on the cluster, then their OR query ranked by the cluster's ranker instead of the weighted BM25F sum."""
         stored = self.article(article_id)
         if stored is None:
             return []
-        counts: Counter[str] = Counter()
-        for text, factor in ((stored.get(f.HEADLINE, ""), HEADLINE_TF), (stored.get(f.BODY, ""), 1)):
-            for word in word_terms(text):
-                if len(word) >= 2 and any(char.isalpha() for char in word):
-                    counts[word] += factor
-        if not counts:
+        words = distinctive_words(self.word_frequencies, self.live_count, stored.get(f.HEADLINE, ""),
+                                  stored.get(f.BODY, ""))
+        if not words:
             return []
-        words = list(counts)
-        frequencies: list[int] = []
-        for start in range(0, len(words), MAX_BATCH):
-            results = self._run([f"SELECT id FROM {INDEX} WHERE MATCH('{word_token(word)}') AND {self.visible} "
-                                 f"LIMIT 0, 1" for word in words[start:start + MAX_BATCH]])
-            frequencies += [self._total(meta) for meta in results[1::2]]
-        live = self.live_count
-        weighted = []
-        for word, frequency in zip(words, frequencies):
-            if 1 < frequency <= max(MAX_SHARE * live, COMMON):
-                weighted.append((word, counts[word] * idf(frequency, live)))
-        weighted.sort(key=lambda item: (-item[1], item[0]))
-        chosen = [word_token(word) for word, _ in weighted[:MAX_WORDS]]
-        if not chosen:
-            return []
-        query = " | ".join(chosen)
+        query = " | ".join(word_token(word) for word, _, _ in words)
         rows = self._run([f"SELECT WEIGHT() AS w, doc FROM {INDEX} WHERE MATCH({_quote(query)}) AND {self.visible} "
                           f"ORDER BY w DESC, date_num DESC, article_id ASC LIMIT 0, {8 * LIMIT} "
                           f"OPTION max_matches={8 * LIMIT}, ranker={RANKER}"])[0]
