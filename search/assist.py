@@ -87,7 +87,7 @@ class Assistance:
 
 
 def assist(view: View, synonyms: Synonyms | None, request: SearchRequest, node: Node | None, total: int,
-           count: Callable[[SearchRequest], int]) -> Assistance:
+           count_many: Callable[[list[SearchRequest]], list[int]]) -> Assistance:
     """Decide on did-you-mean and correction for a search that found `total` articles.
 
     A query that has results is never corrected, at most offered an alternative with many times its
@@ -99,6 +99,9 @@ def assist(view: View, synonyms: Synonyms | None, request: SearchRequest, node: 
     vocabulary = view.vocabulary()
     if vocabulary is None or node is None:
         return Assistance()
+
+    def count(other: SearchRequest) -> int:
+        return count_many([other])[0]
     title = request.scope == "title"
 
     def matches(proposal: Node) -> int:
@@ -113,7 +116,7 @@ def assist(view: View, synonyms: Synonyms | None, request: SearchRequest, node: 
         assistant.occurs = lambda text: False
         proposals = assistant.corrections(node, one_at_a_time=True)
     # How often each proposal's terms occur together (no filters), from sparse document lists where it can.
-    together = [matches(proposal) for proposal in proposals]
+    together = view.occurrences_many(proposals, title)
     best_q, best_total = None, 0
     for proposal, found in zip(proposals, together):
         if found and found * SHARE_OF_BEST >= max(together):
@@ -128,8 +131,9 @@ def assist(view: View, synonyms: Synonyms | None, request: SearchRequest, node: 
         if best_total and best_total >= DID_YOU_MEAN_FACTOR * total:
             return Assistance({"q": best_q, "total": best_total})
     best_q, best_literal = None, 0
-    for full in assistant.full_forms(node)[:MAX_FULL_FORMS]:
-        literal = count(replace(request, q=full, page=1, correct=False, synonyms=False))
+    fulls = assistant.full_forms(node)[:MAX_FULL_FORMS]
+    literals = count_many([replace(request, q=full, page=1, correct=False, synonyms=False) for full in fulls])
+    for full, literal in zip(fulls, literals):
         if literal > best_literal:
             best_q, best_literal = full, literal
     if best_q is None:

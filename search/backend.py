@@ -63,8 +63,14 @@ class View(Protocol):
     def count(self, call: Call) -> int:
         """How many articles match under the request's filters."""
 
+    def count_many(self, calls: list[Call]) -> list[int]:
+        """`count` of several calls (a backend may count them in one round trip)."""
+
     def occurrences(self, node: Node, title: bool) -> int:
         """How many articles match `node` without filters or synonyms (query assistance)."""
+
+    def occurrences_many(self, nodes: list[Node], title: bool) -> list[int]:
+        """`occurrences` of several trees (a backend may count them in one round trip)."""
 
     def stored(self, handle: Any) -> dict[str, Any]:
         """The stored fields of a ranked result."""
@@ -100,7 +106,7 @@ class View(Protocol):
 class Backend(Protocol):
     """Where the index lives: hands out views, refreshes to the newest generation, releases resources."""
 
-    #: `sphinxql://HOST:PORT` or the embedded index folder, for messages.
+    #: `sphinxql://HOST:PORT`, or "embedded" for the local index (`bulletins stats` shows it).
     name: str
 
     def view(self) -> AbstractContextManager[View]:

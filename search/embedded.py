@@ -39,7 +39,7 @@ class EmbeddedBackend:
 
     def __init__(self, index_root: str | Path, themes: Themes) -> None:
         self.location = IndexLocation(index_root)
-        self.name = str(self.location.root)
+        self.name = "embedded"
         self.themes = themes
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = Snapshot(self.location)
@@ -132,6 +132,9 @@ class EmbeddedView:
         match = self._matcher(call).evaluate(call.node)
         return count_facets(self.snapshot.columns, match.mask, call.request, self.membership()).total
 
+    def count_many(self, calls: list[Call]) -> list[int]:
+        return [self.count(call) for call in calls]
+
     def occurrences(self, node: Node, title: bool) -> int:
         """Found from sparse document lists where it can (a term, or terms together), else evaluated."""
         found = self._documents(node, title)
@@ -139,6 +142,9 @@ class EmbeddedView:
             return len(found)
         matcher = Matcher(self.snapshot, None, title, self._units)
         return int(np.count_nonzero(matcher.evaluate(node).mask & self.snapshot.live))
+
+    def occurrences_many(self, nodes: list[Node], title: bool) -> list[int]:
+        return [self.occurrences(node, title) for node in nodes]
 
     def _documents(self, node: Node, title: bool) -> np.ndarray | None:
         """The live documents `node` matches, found sparsely (None: evaluate it the dense way)."""

@@ -90,7 +90,8 @@ class Engine:
                                  snippet_html(stored[f.BODY], body_spans), score))
             suggestions = self._suggestions(view, request, node) if found.total == 0 else []
             assistance = assist(view, call.synonyms, request, node, found.total,
-                                lambda other: view.count(self._call(other))) if self.assist else Assistance()
+                                lambda others: view.count_many([self._call(other) for other in others])) \
+                if self.assist else Assistance()
             missing = sorted(set(found.missing) | call.missing)
         if assistance.correction is not None:
             corrected = self.search(replace(request, q=assistance.correction, correct=False))
@@ -132,8 +133,8 @@ class Engine:
                              for word in leaf.text.split())
             candidates.append(("不加引号 / without quotes", replace(request, q=loose, within=[], page=1)))
         found: list[Suggestion] = []
-        for label, candidate in candidates:
-            total = view.count(self._call(candidate))
+        totals = view.count_many([self._call(candidate) for _, candidate in candidates])
+        for (label, candidate), total in zip(candidates, totals):
             if total:
                 found.append(Suggestion(label, candidate.q, candidate.to_params(), total))
             if len(found) >= MAX_SUGGESTIONS:

@@ -5,9 +5,7 @@ clusters on free loopback ports (`sphinx_cluster`)."""
 from __future__ import annotations
 
 import os
-import random
 import shutil
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,11 +102,6 @@ def bench_sample(bench_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     return source, root
 
 
-#: Where `sphinx_cluster` looks for free ports: below Linux's ephemeral range (32768+), so an outgoing
-#: connection cannot take a port between the check and searchd's bind.
-CLUSTER_PORTS = (20000, 32000)
-
-
 @dataclass(frozen=True)
 class SphinxCluster:
     """A running cluster of `sphinx_cluster`: its topology and folder (for search.sphinxql.cluster's tools)."""
@@ -122,26 +115,6 @@ class SphinxCluster:
         return str(self.topology.address)
 
 
-def free_port_range(count: int, host: str = "127.0.0.1") -> int:
-    """A base port such that `count` consecutive ports from it are free on `host` right now."""
-    low, high = CLUSTER_PORTS
-    for _ in range(200):
-        base = random.randrange(low, high - count)
-        sockets = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind((host, port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports on {host} in {low}..{high}")
-
-
 def require_searchd() -> None:
     """Skip a test that runs searchd when it is missing; fail when CI is set."""
     require_converter("Sphinx searchd", None if shutil.which("searchd") else "apt-get install sphinxsearch")
@@ -152,7 +125,7 @@ def sphinx_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
     """Factory of real clusters: `sphinx_cluster(shards=2, mirrors=0)` inits one in a temporary folder on free
     loopback ports (another range when a port is taken meanwhile), starts it and returns a SphinxCluster.
     Every cluster it made is stopped when the test module ends, also after a failure."""
-    from search.sphinxql.cluster import PortBusy, init_cluster, start_cluster, stop_cluster
+    from search.sphinxql.cluster import PortBusy, free_base_port, init_cluster, start_cluster, stop_cluster
 
     require_searchd()
     made: list[Path] = []
@@ -161,7 +134,7 @@ def sphinx_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
         attempts = 0
         while True:
             directory = tmp_path_factory.mktemp("cluster")
-            init_cluster(directory, shards, mirrors, free_port_range(1 + 2 * shards * (1 + mirrors)))
+            init_cluster(directory, shards, mirrors, free_base_port(1 + 2 * shards * (1 + mirrors)))
             made.append(directory)
             try:
                 return SphinxCluster(start_cluster(directory), directory)

@@ -17,13 +17,13 @@ from click.testing import CliRunner
 
 from index import schema as f
 from search.sphinxql import schema
-from search.sphinxql.cluster import (CLUSTER_FILE, ClusterError, cluster_status, init_cluster, kill_node,
-                                     load_cluster, start_cluster, start_node, stop_cluster)
+from search.sphinxql.cluster import (CLUSTER_FILE, ClusterError, cluster_status, free_base_port, init_cluster,
+                                     kill_node, load_cluster, start_cluster, start_node, stop_cluster)
 from search.sphinxql.connection import Address, connect
 from search.sphinxql.topology import Topology
 from webui.cli import main
 
-from conftest import SphinxCluster, free_port_range, require_searchd
+from conftest import SphinxCluster, require_searchd
 
 
 def cli(*args: str, env: dict[str, str] | None = None):
@@ -117,7 +117,7 @@ def test_a_folder_without_a_cluster_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_missing_searchd_says_what_to_install(tmp_path: Path) -> None:
-    init_cluster(tmp_path / "c", 1, 0, free_port_range(3))
+    init_cluster(tmp_path / "c", 1, 0, free_base_port(3))
     result = cli("start", str(tmp_path / "c"), env={"PATH": str(tmp_path)})
     assert result.exit_code == 1
     assert "sphinxsearch" in result.output and "Manticore" in result.output
@@ -295,7 +295,7 @@ def test_stop_takes_every_node_down_and_removes_the_pid_files(sphinx_cluster) ->
 
 
 def test_a_stale_pid_file_is_not_a_running_node(tmp_path: Path) -> None:
-    init_cluster(tmp_path / "c", 1, 0, free_port_range(3))
+    init_cluster(tmp_path / "c", 1, 0, free_base_port(3))
     _, nodes = load_cluster(tmp_path / "c")
     nodes[1].pid_file.write_text(f"{os.getpid()}\n")
     nodes[0].pid_file.write_text("not a pid\n")
@@ -306,7 +306,7 @@ def test_a_stale_pid_file_is_not_a_running_node(tmp_path: Path) -> None:
 
 def test_start_reports_a_busy_port_clearly(tmp_path: Path) -> None:
     require_searchd()
-    base = free_port_range(5)
+    base = free_base_port(5)
     init_cluster(tmp_path / "c", 2, 0, base)
     blocker = socket.socket()
     try:

@@ -116,21 +116,40 @@ def _publish(root: Path, backend: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as a JSON object.")
 @click.option("--queries", is_flag=True,
               help="Also list the queries of the query log that found nothing (to add synonyms or dictionary words).")
-def stats(index_dir: Path | None, as_json: bool, queries: bool) -> None:
+@click.option("--backend", default=None, envvar="BULLETINS_BACKEND", metavar="sphinxql://HOST:PORT",
+              help="Show what this cluster serves (its published generation) instead [env BULLETINS_BACKEND].")
+def stats(index_dir: Path | None, as_json: bool, queries: bool, backend: str | None = None) -> None:
     """Show what the index holds: articles, bulletins, dates, districts, years, its query vocabulary, how it
-    was built, and whether its files are sound (exit status 1 when they are not)."""
+    was built, and whether its files are sound (exit status 1 when they are not). With --backend, what the
+    cluster serves: the figures of its published generation."""
     from index.stats import index_stats
     from index.store import IndexError_
+    from search.errors import IndexUnavailable
+    from webui.cli_serve import check_backend
 
     try:
-        figures = index_stats(config.index_dir(index_dir))
-    except IndexError_ as error:
+        if check_backend(backend):
+            figures = _cluster_stats(config.index_dir(index_dir), backend)
+        else:
+            figures = index_stats(config.index_dir(index_dir))
+    except (IndexError_, IndexUnavailable) as error:
         raise click.ClickException(str(error)) from error
     if queries:
         figures["zero_result_queries"] = _zero_result_queries(config.index_dir(index_dir))
     click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else format_stats(figures))
     if figures.get("problems"):
         raise click.exceptions.Exit(EXIT_FAILED)
+
+
+def _cluster_stats(root: Path, backend: str | None) -> dict[str, Any]:
+    """The figures the cluster's published state carries, with its backend and vocabulary."""
+    from search.engine import Engine
+
+    engine = Engine(root, backend=backend)
+    try:
+        return engine.stats()
+    finally:
+        engine.close()
 
 
 def _zero_result_queries(root: Path) -> list[dict[str, Any]] | None:

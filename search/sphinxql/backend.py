@@ -17,15 +17,16 @@ smaller total. When no shard answers, the index is unavailable (HTTP 503).
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
 import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pymysql
 
@@ -38,25 +39,36 @@ from search.query import Node
 from search.related import LIMIT, distinctive_words, fingerprint
 from search.request import SearchRequest
 from search.sphinxql.connection import ClusterError, connect, parse_address, run_batch
-from search.sphinxql.schema import (BLOB_BASE, INDEX, META_INDEX, STATE_ROW, TOPOLOGY_ROW, facet_code,
-                                    theme_code, word_token)
+from search.sphinxql.schema import (BLOB_BASE, INDEX, META_INDEX, ROW_FORMAT, STATE_ROW, TOPOLOGY_ROW,
+                                    facet_code, theme_code, word_token)
 from search.sphinxql.topology import Topology
 from search.sphinxql.translate import match_expression, ranked_expression
 from search.themes import Themes
 
-#: How each facet is grouped: (group-by attribute, the attribute giving its value).
-_FACETS = {"district": ("district_code", "district"), "year": ("year", "year"), "month": ("month", "month"),
-           "column": ("column_code", "column_name"), "theme": ("themes", None)}
+T = TypeVar("T")
 #: Ranking: per field, how many of the query's distinct tokens (units of the typed text, its jieba words) it
 #: holds, times the field's weight (headlines weighted like `search.matching.HEADLINE_WEIGHT`), then Sphinx's
 #: BM25 to order within that. On the bench corpus's known-item queries (two headline words, at most three
 #: headlines holding both) this puts 100 % of the articles in the top 3, as the embedded BM25F does;
 #: proximity_bm25 reaches 79 % and tf_idf 92.5 % (tests/test_backend_parity.py, docs/scale-out.md).
 #: bm25f() in an expression ranker returns a constant on 2.2.11 RT indexes (measured), so it is not used.
-RANKER = "expr('sum(word_count*user_weight)*1000+bm25'), field_weights=(hu=20, hw=20, bu=1, bw=1)"
+RANKER = "expr('sum(word_count*user_weight)*1000+bm25'), field_weights=(hu=20, hb=20, hw=20, bu=1, bb=1, bw=1)"
 MAX_GROUPS = 10_000
+#: The facet searches are sent as this many batches side by side (each on its own connection).
+FACET_BATCHES = 2
+#: Room for facet values in the first try: every facet of the bench corpus fits (its columns: 97).
+FEW_GROUPS = 256
+#: How each facet is grouped: (group-by attribute, what gives its value).
+_FACETS = {"district": ("district_code", "district"), "year": ("year", "year"), "month": ("month", "month"),
+           "column": ("column_code", "column_name"), "theme": ("themes", "groupby()")}
 #: Searches per batch: searchd refuses more than 32 in one multi-query.
 MAX_BATCH = 32
+#: Idle coordinator connections kept per process, and threads running the parts of a search side by side.
+MAX_IDLE = 16
+PARALLEL = 4
+#: Options of a search that only counts: no ranking, and one match for the agents to send back (the total
+#: is counted all the same; the default of 1,000 matches per agent costs milliseconds to ship and merge).
+_COUNT_ONLY = "OPTION max_matches=1, ranker=none"
 #: An agent named in a warning or error: "agent HOST:PORT: ...".
 _AGENT = re.compile(r"agent ([^\s:]+:\d+)")
 
@@ -68,45 +80,57 @@ class SphinxBackend:
         self.address = parse_address(address)
         self.name = str(self.address)
         self.themes = themes
-        self._local = threading.local()
         self._lock = threading.Lock()
         self._topology: Topology | None = None
         self._vocabularies: dict[int, tuple[Path, Vocabulary | None]] = {}
-        self._connections: list[Any] = []
+        #: Idle coordinator connections: a batch takes one and gives it back, so the parts of one search
+        #: can run side by side (`SphinxView.evaluate`) and threads share connections.
+        self._idle: list[Any] = []
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
-    # Connections: one per thread, reopened after a failure.
+    # Connections, reopened after a failure.
 
-    def connection(self) -> Any:
-        found = getattr(self._local, "connection", None)
-        if found is None:
-            try:
-                found = connect(self.address)
-            except ClusterError as error:
-                raise IndexUnavailable(f"{error} (集群不可用 / cluster unavailable)") from error
-            self._local.connection = found
-            with self._lock:
-                self._connections.append(found)
-        return found
+    def _acquire(self) -> Any:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        try:
+            return connect(self.address)
+        except ClusterError as error:
+            raise IndexUnavailable(f"{error} (集群不可用 / cluster unavailable)") from error
 
-    def drop_connection(self) -> None:
-        found = getattr(self._local, "connection", None)
-        self._local.connection = None
-        if found is not None:
-            try:
-                found.close()
-            except pymysql.MySQLError:
-                pass
+    def _release(self, connection: Any) -> None:
+        with self._lock:
+            if len(self._idle) < MAX_IDLE:
+                self._idle.append(connection)
+                return
+        _close(connection)
 
     def batch(self, statements: list[str]) -> list[list[tuple[Any, ...]]]:
-        """Run a batch on the coordinator, reconnecting once if the connection was lost."""
+        """Run a batch on the coordinator, on a new connection once if a pooled one was lost."""
         for attempt in (0, 1):
+            connection = self._acquire()
             try:
-                return run_batch(self.connection(), statements)
+                results = run_batch(connection, statements)
             except pymysql.OperationalError as error:
-                self.drop_connection()
+                _close(connection)
                 if attempt or error.args[0] not in (0, 2006, 2013):
                     raise
+                continue
+            except pymysql.MySQLError:
+                _close(connection)
+                raise
+            self._release(connection)
+            return results
         raise AssertionError("unreachable")
+
+    def in_background(self, work: Callable[[], T]) -> concurrent.futures.Future[T]:
+        """Run `work` on the backend's small thread pool (one search's statements side by side)."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=PARALLEL,
+                                                                       thread_name_prefix="sphinxql")
+            return self._executor.submit(work)
 
     # State.
 
@@ -124,7 +148,6 @@ class SphinxBackend:
         try:
             found = self.batch([f"SELECT value FROM {META_INDEX} WHERE id = {row}"])[0]
         except pymysql.MySQLError as error:
-            self.drop_connection()
             raise IndexUnavailable(f"cannot read the cluster's metadata at {self.name}: {error}") from error
         return found[0][0] if found else None
 
@@ -133,7 +156,12 @@ class SphinxBackend:
         if not text:
             raise IndexUnavailable(f"the cluster at {self.name} holds no published index: run "
                                    f"`bulletins build SRC --backend {self.name}`")
-        return json.loads(text)
+        state = json.loads(text)
+        if state.get("row_format") != ROW_FORMAT:
+            raise IndexUnavailable(f"the cluster at {self.name} was published in row format "
+                                   f"{state.get('row_format', 1)}, this version reads format {ROW_FORMAT}: init a new "
+                                   "cluster (`bulletins cluster init`) and publish to it")
+        return state
 
     def vocabulary(self, generation: int) -> Vocabulary | None:
         """The vocabulary files published with `generation`, fetched once into a temporary folder."""
@@ -176,19 +204,25 @@ class SphinxBackend:
 
     def close(self) -> None:
         with self._lock:
-            for connection in self._connections:
-                try:
-                    connection.close()
-                except pymysql.MySQLError:
-                    pass
-            self._connections = []
+            for connection in self._idle:
+                _close(connection)
+            self._idle = []
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
             for path, opened in self._vocabularies.values():
                 if opened is not None:
                     opened.close()
                 shutil.rmtree(path, ignore_errors=True)
             self._vocabularies = {}
             self._topology = None
-        self._local = threading.local()
+
+
+def _close(connection: Any) -> None:
+    try:
+        connection.close()
+    except (pymysql.MySQLError, OSError):
+        pass
 
 
 def _quote(text: str) -> str:
@@ -211,6 +245,7 @@ class SphinxView:
         self.visible = f"born <= {self.number} AND died > {self.number}"
         names = (state.get("themes") or {}).get("names") or []
         self._theme_names = {theme_code(name): name for name in names}
+        self._occurrences: dict[tuple[Node, bool], int] = {}
 
     # Statements.
 
@@ -245,6 +280,13 @@ class SphinxView:
     def _run(self, statements: list[str], call: Call | None = None) -> list[list[tuple[Any, ...]]]:
         """Run SELECTs, each followed by SHOW META; retry while a shard's failed copy has another copy;
         record shards that stayed silent in `call.missing`. Returns each SELECT's rows and meta rows."""
+        results, failed = self._attempts(statements)
+        if call is not None:
+            call.missing |= failed
+        return results
+
+    def _attempts(self, statements: list[str]) -> tuple[list[list[tuple[Any, ...]]], set[int]]:
+        """`_run` without a call: the results and the shards that did not answer."""
         batch = [part for statement in statements for part in (statement, "SHOW META")]
         topology = self.backend.topology()
         attempts = max([len(shard.copies) for shard in topology.shards] or [1]) + 1
@@ -256,7 +298,6 @@ class SphinxView:
                 agents = _AGENT.findall(str(error))
                 failed = {topology.shard_of_agent(agent) for agent in agents} - {None}  # type: ignore[assignment]
                 if not agents:
-                    self.backend.drop_connection()
                     raise IndexUnavailable(f"the cluster at {self.backend.name} failed: {error}") from error
                 if attempt + 1 < attempts:
                     continue
@@ -266,12 +307,10 @@ class SphinxView:
             failed = {topology.shard_of_agent(agent) for text in warnings for agent in _AGENT.findall(text)}
             failed.discard(None)  # type: ignore[arg-type]
             if not failed:
-                return results
+                return results, failed
             if attempt + 1 < attempts:
                 continue
-        if call is not None:
-            call.missing |= failed
-        return results
+        return results, failed
 
     @staticmethod
     def _total(meta: list[tuple[Any, ...]]) -> int:
@@ -301,45 +340,103 @@ class SphinxView:
         else:
             order = "ORDER BY date_num DESC, ordinal ASC, article_id ASC"
         size = max(limit - offset, 0)
-        statements = [f"SELECT id, WEIGHT() AS w, doc FROM {INDEX} WHERE {self._where(match, self._filters(request))} "
-                      f"{order} LIMIT {offset}, {max(size, 1)} OPTION max_matches={max(limit, 1)}, ranker={RANKER}"]
+        main = (f"SELECT id, WEIGHT() AS w, doc FROM {INDEX} WHERE {self._where(match, self._filters(request))} "
+                f"{order} LIMIT {offset}, {max(size, 1)} OPTION max_matches={max(limit, 1)}, ranker={RANKER}")
         plain = self._match(call)
-        names = list(_FACETS) if facets else []
-        for name in names:
-            attribute, value = _FACETS[name]
-            selected = "groupby()" if value is None else value
-            statements.append(f"SELECT {selected}, COUNT(*) AS n FROM {INDEX} "
-                              f"WHERE {self._where(plain, self._filters(request, (name,)))} GROUP BY {attribute} "
-                              f"LIMIT 0, {MAX_GROUPS} OPTION max_matches={MAX_GROUPS}")
-        if matrix:
-            statements.append(f"SELECT district, year, COUNT(*) AS n FROM {INDEX} WHERE "
-                              f"{self._where(plain, self._filters(request, ('district', 'year', 'month')))} "
-                              f"GROUP BY district_code, year LIMIT 0, {MAX_GROUPS} OPTION max_matches={MAX_GROUPS}")
-        results = self._run(statements, call)
-        rows, meta = results[0], results[1]
+        grouping = self._facet_statements(plain, request, matrix) if facets or matrix else {}
+        started = self._grouped(grouping, {name: FEW_GROUPS for name in grouping}) if grouping else []
+        results = self._run([main], call)
+        rows, meta = results
         ranked = [(json.loads(doc), float(weight)) for _, weight, doc in rows][:size]
         counters: dict[str, dict[Any, int]] = {}
-        for position, name in enumerate(names):
-            groups = results[2 + 2 * position]
-            if name == "theme":
-                counters[name] = self._themes_in_order(groups)
-            else:
-                counters[name] = {value: int(n) for value, n in groups}
         table = None
-        if matrix:
-            cells = {(district, int(year)): int(n) for district, year, n in results[2 + 2 * len(names)]}
-            table = matrix_of(cells).to_dict()
+        if grouping:
+            counters, cells, failed = self._facets(grouping, started)
+            call.missing |= failed
+            table = matrix_of(cells).to_dict() if matrix else None
+            if not facets:
+                counters = {}
         return Evaluation(self._total(meta), counters, ranked, table, tuple(sorted(call.missing)))
 
+    def _facet_statements(self, match: str | None, request: SearchRequest, matrix: bool) -> dict[str, str]:
+        """One GROUP BY per facet under every filter but its own, and the matrix's (district, year) one."""
+        statements = {name: (f"SELECT {shown}, COUNT(*) AS n FROM {INDEX} WHERE "
+                             f"{self._where(match, self._filters(request, (name,)))} GROUP BY {attribute}")
+                      for name, (attribute, shown) in _FACETS.items()}
+        if matrix:
+            statements["matrix"] = (f"SELECT district, year, COUNT(*) AS n FROM {INDEX} WHERE "
+                                    f"{self._where(match, self._filters(request, ('district', 'year', 'month')))} "
+                                    f"GROUP BY district_code, year")
+        return statements
+
+    def _grouped(self, statements: dict[str, str], room: dict[str, int]
+                 ) -> list[tuple[list[str], concurrent.futures.Future]]:
+        """Start the GROUP BYs as `FACET_BATCHES` batches on the backend's threads (never from one of those
+        threads: a pool thread waiting on the pool could wait forever)."""
+        names = list(statements)
+        parts = [part for part in (names[start::FACET_BATCHES] for start in range(FACET_BATCHES)) if part]
+        return [(part, self.backend.in_background(
+                    lambda texts=[f"{statements[name]} LIMIT 0, {room[name]} OPTION max_matches={room[name]}, "
+                                  f"ranker=none" for name in part]: self._attempts(texts)))
+                for part in parts]
+
+    def _facets(self, statements: dict[str, str], started: list[tuple[list[str], concurrent.futures.Future]]
+                ) -> tuple[dict[str, dict[Any, int]], dict[tuple[str, int], int], set[int]]:
+        """Facet counts, the district × year cells and the shards that did not answer, from the started
+        GROUP BYs. Sphinx sizes each grouping by max_matches, and a small one is measurably faster, so they
+        start with room for `FEW_GROUPS` values; a facet with more (its total_found) is asked again here
+        with room for all."""
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        failed: set[int] = set()
+        again: list[str] = []
+        for part, future in started:
+            results, missing = future.result()
+            failed |= missing
+            for position, name in enumerate(part):
+                if self._total(results[2 * position + 1]) < FEW_GROUPS:
+                    found[name] = results[2 * position]
+                else:
+                    again.append(name)
+        if again:
+            results, missing = self._attempts([f"{statements[name]} LIMIT 0, {MAX_GROUPS} "
+                                               f"OPTION max_matches={MAX_GROUPS}, ranker=none" for name in again])
+            failed |= missing
+            found.update((name, results[2 * position]) for position, name in enumerate(again))
+        counters = {name: {value: int(n) for value, n in found[name]} for name in _FACETS if name != "theme"}
+        counters["theme"] = self._themes_in_order(found["theme"])
+        cells = {(district, int(year)): int(n) for district, year, n in found.get("matrix", [])}
+        return counters, cells, failed
+
     def count(self, call: Call) -> int:
-        where = self._where(self._match(call), self._filters(call.request))
-        results = self._run([f"SELECT id FROM {INDEX} WHERE {where} LIMIT 0, 1"], call)
-        return self._total(results[1])
+        return self.count_many([call])[0]
+
+    def count_many(self, calls: list[Call]) -> list[int]:
+        """One batch of counting searches (32 at most each)."""
+        totals: list[int] = []
+        for start in range(0, len(calls), MAX_BATCH):
+            chunk = calls[start:start + MAX_BATCH]
+            results, failed = self._attempts([f"SELECT id FROM {INDEX} WHERE "
+                                              f"{self._where(self._match(call), self._filters(call.request))} "
+                                              f"LIMIT 0, 1 {_COUNT_ONLY}" for call in chunk])
+            for call in chunk:
+                call.missing |= failed
+            totals += [self._total(meta) for meta in results[1::2]]
+        return totals
 
     def occurrences(self, node: Node, title: bool) -> int:
-        results = self._run([f"SELECT id FROM {INDEX} WHERE "
-                             f"{self._where(match_expression(node, None, title), [self.visible])} LIMIT 0, 1"])
-        return self._total(results[1])
+        return self.occurrences_many([node], title)[0]
+
+    def occurrences_many(self, nodes: list[Node], title: bool) -> list[int]:
+        """Counted in batches of searches, each tree once per call (query assistance asks again and again)."""
+        wanted = [node for node in dict.fromkeys(nodes) if (node, title) not in self._occurrences]
+        for start in range(0, len(wanted), MAX_BATCH):
+            chunk = wanted[start:start + MAX_BATCH]
+            results = self._run([f"SELECT id FROM {INDEX} WHERE "
+                                 f"{self._where(match_expression(node, None, title), [self.visible])} LIMIT 0, 1 "
+                                 f"{_COUNT_ONLY}" for node in chunk])
+            for node, meta in zip(chunk, results[1::2]):
+                self._occurrences[(node, title)] = self._total(meta)
+        return [self._occurrences[(node, title)] for node in nodes]
 
     # Documents.
 
@@ -367,7 +464,7 @@ class SphinxView:
         for start in range(0, len(words), MAX_BATCH):
             chunk = words[start:start + MAX_BATCH]
             results = self._run([f"SELECT id FROM {INDEX} WHERE MATCH('{word_token(word)}') AND {self.visible} "
-                                 f"LIMIT 0, 1" for word in chunk])
+                                 f"LIMIT 0, 1 {_COUNT_ONLY}" for word in chunk])
             found.update(zip(chunk, (self._total(meta) for meta in results[1::2])))
         return found
 

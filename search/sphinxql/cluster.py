@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -161,6 +162,28 @@ def _check_arguments(directory: Path, shards: int, mirrors: int, base_port: int,
     if cluster_file.exists() or any(directory.glob("*.conf")):
         raise ClusterError(f"{directory} already holds a cluster ({CLUSTER_FILE} or node configs): "
                            "choose an empty folder, or stop the cluster and remove the folder first")
+
+
+def free_base_port(count: int, host: str = "127.0.0.1", ports: tuple[int, int] = (20000, 32000)) -> int:
+    """A base port such that `count` consecutive ports from it are free on `host` right now (tests and the
+    benchmark start clusters on them). The range is below Linux's ephemeral ports (32768+), so an outgoing
+    connection cannot take one between this check and searchd's bind."""
+    low, high = ports
+    for _ in range(200):
+        base = random.randrange(low, high - count)
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind((host, port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise ClusterError(f"no {count} consecutive free ports on {host} in {low}..{high}")
 
 
 def init_cluster(directory: str | Path, shards: int, mirrors: int, base_port: int,

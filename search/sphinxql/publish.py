@@ -5,7 +5,7 @@ G from the coordinator's state row and brings every copy of every shard to the r
 what G shows: new rows are born G+1, rows that go die at G+1, rows that stay keep their row (same id, same
 content and themes). Then it stores the vocabulary files as blob rows of G+1 and replaces the state row with
 G+1, the one commit point. A run that dies before it leaves rows no search sees; the next run deletes or
-reuses them (docs/scale-out-writes.md).
+reuses them (docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from index.stats import build_figures, generation_figures, vocabulary_figures
 from index.store import IndexLocation, now_iso
 from search.snapshot import Snapshot
 from search.sphinxql.connection import Address, ClusterError, connect, parse_address
-from search.sphinxql.schema import (ALIVE, BLOB_BASE, BLOB_CHUNK, META_INDEX, SHARD_INDEX, STATE_ROW, TOPOLOGY_ROW,
+from search.sphinxql.schema import (ALIVE, BLOB_BASE, BLOB_CHUNK, META_INDEX, ROW_FORMAT, SHARD_INDEX, STATE_ROW,
+                                    TOPOLOGY_ROW,
                                     document_json, insert_statement, row_id, row_values, shard_of)
 from search.sphinxql.topology import Copy, Topology
 from search.themes import ThemeMembership, Themes, compute_membership
@@ -204,6 +205,10 @@ def _read_cluster(coordinator: Node) -> tuple[Topology, dict[str, Any]]:
                            f"each with a copy (it has shards {numbers})")
     if not isinstance(state, dict) or not isinstance(state.get("generation", 0), int):
         raise ClusterError(f"unreadable state row on {coordinator.address}: {rows[STATE_ROW]!r}")
+    if state and state.get("row_format") != ROW_FORMAT:
+        raise ClusterError(f"the cluster at {coordinator.address} holds rows of format {state.get('row_format', 1)}, "
+                           f"this version writes format {ROW_FORMAT}: init a new cluster (`bulletins cluster init`) "
+                           "and publish to it")
     return topology, state
 
 
@@ -362,7 +367,8 @@ def _state(snapshot: Snapshot, generation: int, shards: int, digest: str, names:
     vocabulary, _ = vocabulary_figures(snapshot.path)
     figures = {**generation_figures(snapshot.segments), **build_figures(snapshot.generation, snapshot.meta),
                "vocabulary": vocabulary}
-    state = {"generation": generation, "built_at": now_iso(), "source_generation": snapshot.generation,
+    state = {"generation": generation, "row_format": ROW_FORMAT, "built_at": now_iso(),
+             "source_generation": snapshot.generation,
              "documents": snapshot.live_count, "shards": shards, "themes": {"digest": digest, "names": names},
              "meta": asdict(snapshot.meta), "figures": figures}
     return json.loads(json.dumps(state, ensure_ascii=False, default=str))

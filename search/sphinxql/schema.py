@@ -8,6 +8,11 @@ space-separated, and Sphinx only splits on the spaces.
   `h` + a hash. A `.` between two unit segments is a phrase boundary (`phrase_boundary`), so an exact term
   is a phrase of unit tokens that never spans punctuation, a line break or a space between CJK characters,
   exactly like the unit index. Whole-run tokens keep 第5期 from matching 第15期.
+* `hb`/`bb`: the same units as bigrams, one token per two adjacent units of a segment (two CJK characters
+  as `b` + both code points in five hex digits each, any other pair as `p` + a hash), at the first unit's
+  position. A term of n ≥ 2 adjacent units is the phrase of its n-1 bigrams, which matches exactly where
+  its units do, and bigram lists are far shorter than those of single characters: a 5-character phrase
+  of common characters costs Sphinx a fifth of the time over bigrams (measured).
 * `hw`/`bw`: the jieba words (`index.analysis.word_counts`, sub-words included), each as `w` + a hash, for
   ranking and for synonyms, which match as words.
 * `xa`: the one token `xall`, so a query of only exclusions has something to exclude from.
@@ -32,6 +37,9 @@ from index import schema as f
 from index.analysis import units, word_counts
 from index.normalize import is_cjk, normalize
 
+#: The version of this row format: the publisher records it in the state row, and the backend refuses a
+#: cluster published with another (its searchd configs declare other fields: init a new one and publish).
+ROW_FORMAT = 2
 #: The distributed index on the coordinator, the RT index on each data node, the coordinator's metadata.
 INDEX = "bulletins"
 SHARD_INDEX = "shard"
@@ -50,7 +58,7 @@ BLOB_CHUNK = 512 * 1024
 #: Facet strings stored as a bigint hash (`facet_code`) for filters and GROUP BY, and as text.
 FACET_ATTRIBUTES = {"district": f.DISTRICT, "column": f.COLUMN, "source": f.SOURCE, "series": f.SERIES}
 #: Every column of a shard row, in INSERT order.
-COLUMNS = ("id", "hu", "bu", "hw", "bw", "xa", "born", "died", "year", "month", "date_num", "ordinal",
+COLUMNS = ("id", "hu", "bu", "hb", "bb", "hw", "bw", "xa", "born", "died", "year", "month", "date_num", "ordinal",
            "district_code", "column_code", "source_code", "series_code", "themes",
            "article_id", "bulletin_id", "district", "column_name", "source", "series", "doc")
 
@@ -59,6 +67,8 @@ _ASCII_RUN = re.compile(r"[a-z0-9]{1,40}")
 SHARD_SCHEMA = """\
     rt_field = hu
     rt_field = bu
+    rt_field = hb
+    rt_field = bb
     rt_field = hw
     rt_field = bw
     rt_field = xa
@@ -120,6 +130,13 @@ def unit_token(unit: str) -> str:
     return "h" + _hash(unit).hex()
 
 
+def bigram_token(first: str, second: str) -> str:
+    """The token of two adjacent units."""
+    if len(first) == 1 and len(second) == 1 and is_cjk(first) and is_cjk(second):
+        return f"b{ord(first):05x}{ord(second):05x}"
+    return "p" + _hash(first + "\0" + second).hex()
+
+
 def word_token(word: str) -> str:
     """The token of one jieba word."""
     return "w" + _hash(word).hex()
@@ -134,6 +151,20 @@ def unit_text(text: str) -> str:
             tokens.append(BOUNDARY)
         segment = unit.segment
         tokens.append(unit_token(unit.text))
+    return " ".join(tokens)
+
+
+def bigram_text(text: str) -> str:
+    """A field's bigram tokens: each pair of adjacent units of a segment, segments separated by boundaries."""
+    tokens: list[str] = []
+    previous = None
+    for unit in units(normalize(text)):
+        if previous is not None:
+            if unit.segment == previous.segment:
+                tokens.append(bigram_token(previous.text, unit.text))
+            else:
+                tokens.append(BOUNDARY)
+        previous = unit
     return " ".join(tokens)
 
 
@@ -178,6 +209,7 @@ def row_values(stored: dict[str, Any], themes: Sequence[str], born: int) -> tupl
     headline, body = stored.get(f.HEADLINE, "") or "", stored.get(f.BODY, "") or ""
     values = {
         "id": row_id(stored[f.ID_], doc, themes), "hu": unit_text(headline), "bu": unit_text(body),
+        "hb": bigram_text(headline), "bb": bigram_text(body),
         "hw": word_text(headline), "bw": word_text(body), "xa": ALL_TOKEN, "born": born, "died": ALIVE,
         "year": int(stored.get(f.YEAR) or 0), "month": int(stored.get(f.MONTH) or 0),
         "date_num": int(stored.get(f.DATE_NUM) or 0), "ordinal": int(stored.get(f.ORDINAL) or 0),

@@ -1,8 +1,9 @@
 """Query trees (`search.query`) as Sphinx extended-syntax MATCH expressions over our own tokens.
 
-A term as typed must occur exactly: each of its unit groups (`index.analysis.unit_groups`) is a phrase of
-unit tokens (`schema.unit_token`) in the headline or body, the headline only (`@hu`) for 标题:. Unit
-tokens occur only in the unit fields, so no field limit is needed otherwise. A synonym matches as words:
+A term as typed must occur exactly: each of its unit groups (`index.analysis.unit_groups`) is one unit
+token (`schema.unit_token`), or the phrase of its bigram tokens (`schema.bigram_token`), in the headline or
+body, the headline only (`@(hu,hb)`) for 标题:. Unit and bigram tokens occur only in their own fields, so
+no field limit is needed otherwise. A synonym matches as words:
 each of its jieba words (word tokens, headline or body words) and its unit groups. AND, OR and NOT map to
 Sphinx's space, `|` and `-`, always parenthesised (in Sphinx OR binds tighter than AND); a query of only
 exclusions excludes from `xall`, the token every row holds. This is the matching of `search.matching`, so
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from index.analysis import unit_groups, word_terms
 from search.query import All, Any_, Leaf, Node, Not, variants
-from search.sphinxql.schema import ALL_TOKEN, unit_token, word_token
+from search.sphinxql.schema import ALL_TOKEN, bigram_token, unit_token, word_token
 from search.synonyms import Synonyms
 
 #: A token no row holds: a synonym without words matches nothing.
@@ -24,7 +25,10 @@ NOTHING = "xnone"
 
 
 def _phrase(group: tuple[str, ...]) -> str:
-    tokens = [unit_token(unit) for unit in group]
+    """One unit's token, or the phrase of the bigrams of two or more adjacent units."""
+    if len(group) == 1:
+        return unit_token(group[0])
+    tokens = [bigram_token(first, second) for first, second in zip(group, group[1:])]
     return tokens[0] if len(tokens) == 1 else '"' + " ".join(tokens) + '"'
 
 
@@ -34,7 +38,7 @@ def _exact(text: str, title: bool) -> str:
     if not groups:
         return ALL_TOKEN
     body = " ".join(_phrase(group) for group in groups)
-    return f"(@hu {body})" if title else f"({body})"
+    return f"(@(hu,hb) {body})" if title else f"({body})"
 
 
 def _synonym(text: str, title: bool) -> str:
