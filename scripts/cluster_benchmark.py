@@ -2,10 +2,12 @@
 """Benchmark of the SphinxQL backend against the embedded one on the bench corpus, on this one machine.
 
 Usage:
-    python scripts/cluster_benchmark.py [--corpus ../shared/corpus/bench] [--index DIR] [--queries 400]
-                                        [--ranking 300] [--output FILE]
+    python scripts/cluster_benchmark.py [--corpus ../shared/corpus/bench] [--index DIR] [--scale N]
+                                        [--queries 400] [--ranking 300] [--skip-idf] [--skip-failover]
+                                        [--output FILE]
 
-It builds the embedded index (or takes --index), starts real searchd clusters on free loopback ports in a
+It builds the embedded index (or takes --index; with --scale N, of N copies of the corpus under new ids
+and shifted dates, as scripts/benchmark.py makes them), starts real searchd clusters on free loopback ports in a
 temporary folder, publishes the index to them and measures, in one run:
 
 * publishing: a first publish of every article, and a republish with nothing changed;
@@ -40,8 +42,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from benchmark import (Latency, article_headlines, fmt_ms, machine, markdown_table, percentile,  # noqa: E402
-                       ranking_rates, read_texts, sample_queries, searchable_texts, versions)
+from benchmark import (Latency, article_headlines, bulletin_files, fmt_ms, machine, markdown_table,  # noqa: E402
+                       percentile, ranking_rates, read_texts, sample_queries, scaled_sources, searchable_texts,
+                       versions)
 
 SEED = 20261206
 TARGET_RATIO = 2.0
@@ -179,12 +182,15 @@ def main(argv: list[str]) -> int:
         index = options.index
         if index is None:
             index = work / "index"
+            source = options.corpus / "bulletins"
+            if options.scale > 1:
+                source = scaled_sources(bulletin_files(options.corpus, 1), options.corpus, work, options.scale)
             started = time.perf_counter()
-            build([options.corpus / "bulletins"], index, full=True, progress=False, log=lambda message: None)
-            lines.append(f"Embedded build of {files:,} bulletins: {time.perf_counter() - started:.1f} s.")
+            build([source], index, full=True, progress=False, log=lambda message: None)
+            lines.append(f"Embedded build of {files * options.scale:,} bulletins ({options.scale}× the corpus): "
+                         f"{time.perf_counter() - started:.1f} s.")
         mirrored = start(work, "two-shards", 2, 1)
-        single = start(work, "one-shard", 1, 0)
-        clusters += [mirrored, single]
+        clusters.append(mirrored)
         backend = str(load_cluster(mirrored)[0].address)
         started = time.perf_counter()
         report = publish(index, backend, Themes())
@@ -192,8 +198,12 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         again = publish(index, backend, Themes())
         republish = time.perf_counter() - started
-        single_backend = str(load_cluster(single)[0].address)
-        publish(index, single_backend, Themes())
+        one_shard = None
+        if not options.skip_idf:
+            single = start(work, "one-shard", 1, 0)
+            clusters.append(single)
+            publish(index, str(load_cluster(single)[0].address), Themes())
+            one_shard = Engine(index, backend=str(load_cluster(single)[0].address))
         lines += [f"Publish of {report.documents:,} articles to 2 shards × 2 copies: {first:.1f} s; "
                   f"again with nothing changed: {republish:.1f} s (generation {again.generation}, "
                   f"unchanged: {again.generation == report.generation}).",
@@ -201,8 +211,8 @@ def main(argv: list[str]) -> int:
 
         embedded = Engine(index)
         clustered = Engine(index, backend=backend)
-        one_shard = Engine(index, backend=single_backend)
-        for engine in (embedded, clustered, one_shard):
+        engines = [engine for engine in (embedded, clustered, one_shard) if engine is not None]
+        for engine in engines:
             for _, query in queries[:20]:
                 engine.search(SearchRequest(q=query))
         pages = timed_pages([embedded, clustered], queries)
@@ -221,23 +231,25 @@ def main(argv: list[str]) -> int:
         lines += ["## Parity", "", f"Totals and facet counts identical for {len(queries) - len(differ)} of "
                   f"{len(queries)} queries" + (f"; differing: {differ[:10]}" if differ else "") + ".", ""]
 
-        headlines = article_headlines(embedded)
-        rows = []
-        for name, engine in (("embedded (BM25F)", embedded), ("cluster, 1 shard", one_shard),
-                             ("cluster, 2 shards", clustered)):
-            every, clear, count = ranking_rates(engine, headlines, random.Random(SEED), options.ranking)
-            rows.append([name, f"{every:.1%}", f"{clear:.1%} of {count}"])
-        shared, same_first = top_agreement(one_shard, clustered, queries)
-        lines += ["## Ranking and per-shard IDF", "",
-                  markdown_table(["engine", "known item in top 3", "unambiguous ones"], rows), "",
-                  f"1 shard against 2 shards (only IDF differs: per shard on 2): top 10 in common "
-                  f"{shared:.1%} on average, same first result for {same_first:.1%} of the queries.", ""]
-
-        outcome = failover(clustered, mirrored, queries)
-        lines += ["## Failover", "", f"Two threads searching while shard 0's primary is killed (kill -9): "
-                  f"{outcome['searches']} searches, {outcome['failed']} failed, {outcome['wrong']} with another "
-                  f"total or partial; p95 {fmt_ms(outcome['p95'])}, slowest {fmt_ms(outcome['max'])}.", ""]
-        for engine in (embedded, clustered, one_shard):
+        if one_shard is not None:
+            headlines = article_headlines(embedded)
+            rows = []
+            for name, engine in (("embedded (BM25F)", embedded), ("cluster, 1 shard", one_shard),
+                                 ("cluster, 2 shards", clustered)):
+                every, clear, count = ranking_rates(engine, headlines, random.Random(SEED), options.ranking)
+                rows.append([name, f"{every:.1%}", f"{clear:.1%} of {count}"])
+            shared, same_first = top_agreement(one_shard, clustered, queries)
+            lines += ["## Ranking and per-shard IDF", "",
+                      markdown_table(["engine", "known item in top 3", "unambiguous ones"], rows), "",
+                      f"1 shard against 2 shards (only IDF differs: per shard on 2): top 10 in common "
+                      f"{shared:.1%} on average, same first result for {same_first:.1%} of the queries.", ""]
+        if not options.skip_failover:
+            outcome = failover(clustered, mirrored, queries)
+            lines += ["## Failover", "", f"Two threads searching while shard 0's primary is killed (kill -9): "
+                      f"{outcome['searches']} searches, {outcome['failed']} failed, {outcome['wrong']} with "
+                      f"another total or partial; p95 {fmt_ms(outcome['p95'])}, slowest {fmt_ms(outcome['max'])}.",
+                      ""]
+        for engine in engines:
             engine.close()
     finally:
         for directory in clusters:
@@ -254,7 +266,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "bench")
     parser.add_argument("--index", type=Path, default=None, help="Use this built index instead of building one.")
+    parser.add_argument("--scale", type=int, default=1, help="Build N copies of the corpus (without --index).")
     parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--skip-idf", action="store_true", help="No 1-shard cluster (ranking and IDF part).")
+    parser.add_argument("--skip-failover", action="store_true", help="No failover run.")
     parser.add_argument("--ranking", type=int, default=300, help="Known-item queries per engine.")
     parser.add_argument("--output", default=None, help="Also write the report to this file.")
     return parser.parse_args(argv)

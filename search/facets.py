@@ -115,7 +115,7 @@ class FacetCounts:
         return len(self.docnums)
 
 
-def _date_bounds(request: SearchRequest) -> tuple[int, int]:
+def date_bounds(request: SearchRequest) -> tuple[int, int]:
     low = int(request.date_from.strftime("%Y%m%d")) if request.date_from else 0
     high = int(request.date_to.strftime("%Y%m%d")) if request.date_to else 99999999
     return low, high
@@ -143,7 +143,7 @@ def count_facets(columns: FacetColumns, matches: np.ndarray | Iterable[int], req
     if request.series:
         base &= columns["series"].isin(request.series)
     if request.date_from is not None or request.date_to is not None:
-        low, high = _date_bounds(request)
+        low, high = date_bounds(request)
         base &= (columns.date_num >= low) & (columns.date_num <= high)
     wanted = {"district": request.districts, "year": request.years, "month": request.months,
               "column": request.columns}

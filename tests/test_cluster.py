@@ -47,7 +47,7 @@ def test_init_writes_the_documented_layout_of_two_shards_with_a_mirror(tmp_path:
         ("shard1-mirror1", "mirror", 1, 20007, 20008),
     ]
     coordinator = (tmp_path / "c" / "coordinator.conf").read_text(encoding="utf-8")
-    assert re.findall(r"^\s*agent = (.*)$", coordinator, re.M) == [
+    assert re.findall(r"^\s*agent_persistent = (.*)$", coordinator, re.M) == [
         "127.0.0.1:20002|127.0.0.1:20004:shard", "127.0.0.1:20006|127.0.0.1:20008:shard"]
     assert re.findall(r"^\s*listen = (.*)$", coordinator, re.M) == ["127.0.0.1:20000:mysql41"]
     mirror = (tmp_path / "c" / "shard1-mirror1.conf").read_text(encoding="utf-8")
@@ -80,7 +80,7 @@ def test_init_port_layout(tmp_path: Path, shards: int, mirrors: int) -> None:
         text = node.config.read_text(encoding="utf-8")
         assert f"pid_file = {node.pid_file}" in text
         assert f"listen = 127.0.0.1:{node.port}:mysql41" in text
-    agents = re.findall(r"^\s*agent = ", (tmp_path / "c" / "coordinator.conf").read_text(encoding="utf-8"), re.M)
+    agents = re.findall(r"^\s*agent_persistent = ", (tmp_path / "c" / "coordinator.conf").read_text(encoding="utf-8"), re.M)
     assert len(agents) == shards
 
 

@@ -2,10 +2,11 @@
 
 Every engine call is one `SphinxView`: it reads the published generation G from the coordinator's metadata
 once and filters every statement with `born <= G AND died > G`, so a call sees one whole generation while
-the publisher writes the next. A search is one multi-statement batch to the coordinator's distributed
-index: the page (MATCH from `translate`, filters, order, LIMIT), each facet under every filter but its own
-(GROUP BY the facet's code), and the district × year matrix, each followed by SHOW META for its total and
-warnings. Highlighting, suggestions and query assistance stay in the engine, over the returned text.
+the publisher writes the next. A search sends the page (MATCH from `translate`, filters, order, LIMIT) to
+the coordinator's distributed index and, beside it on other pooled connections, each facet under every
+filter but its own (GROUP BY the facet's code) and the district × year matrix; each statement is followed by
+SHOW META for its total and warnings. Highlighting, suggestions and query assistance stay in the engine,
+over the returned text.
 
 Failures: Sphinx 2.2.11 fails a query's shard when the mirror it picked is down, instead of trying the
 next one (measured), so the view retries a batch whose warnings name a failed agent, as many times as the
@@ -23,6 +24,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +36,7 @@ from index import schema as f
 from index.vocabulary import Vocabulary, VocabularyError, open_vocabulary
 from search.backend import Call, Evaluation
 from search.errors import IndexUnavailable
-from search.facets import _date_bounds, matrix_of
+from search.facets import date_bounds, matrix_of
 from search.query import Node
 from search.related import LIMIT, distinctive_words, fingerprint
 from search.request import SearchRequest
@@ -50,7 +52,7 @@ T = TypeVar("T")
 #: holds, times the field's weight (headlines weighted like `search.matching.HEADLINE_WEIGHT`), then Sphinx's
 #: BM25 to order within that. On the bench corpus's known-item queries (two headline words, at most three
 #: headlines holding both) this puts 100 % of the articles in the top 3, as the embedded BM25F does;
-#: proximity_bm25 reaches 79 % and tf_idf 92.5 % (tests/test_backend_parity.py, docs/scale-out.md).
+#: proximity_bm25 and sph04 reach 80 %, matchany 96.5 % (tests/test_backend_parity.py, docs/scale-out.md).
 #: bm25f() in an expression ranker returns a constant on 2.2.11 RT indexes (measured), so it is not used.
 RANKER = "expr('sum(word_count*user_weight)*1000+bm25'), field_weights=(hu=20, hb=20, hw=20, bu=1, bb=1, bw=1)"
 MAX_GROUPS = 10_000
@@ -61,6 +63,10 @@ FEW_GROUPS = 256
 #: How each facet is grouped: (group-by attribute, what gives its value).
 _FACETS = {"district": ("district_code", "district"), "year": ("year", "year"), "month": ("month", "month"),
            "column": ("column_code", "column_name"), "theme": ("themes", "groupby()")}
+#: Tries of a batch after a copy failed, the pause before the n-th being n times RETRY_PAUSE seconds (at most
+#: 0.45 s in all): Sphinx 2.2.11 leaves a dead copy out only once nodeads has seen it fail (measured).
+RETRIES = 5
+RETRY_PAUSE = 0.03
 #: Searches per batch: searchd refuses more than 32 in one multi-query.
 MAX_BATCH = 32
 #: Idle coordinator connections kept per process, and threads running the parts of a search side by side.
@@ -203,19 +209,22 @@ class SphinxBackend:
         yield SphinxView(self, state)
 
     def close(self) -> None:
+        """Finish the searches under way, then close the connections and remove the vocabulary copies (the
+        backend opens them again on the next call). The pool is shut down outside the lock its threads take."""
         with self._lock:
-            for connection in self._idle:
-                _close(connection)
-            self._idle = []
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-                self._executor = None
-            for path, opened in self._vocabularies.values():
-                if opened is not None:
-                    opened.close()
-                shutil.rmtree(path, ignore_errors=True)
-            self._vocabularies = {}
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
+        with self._lock:
+            idle, self._idle = self._idle, []
+            vocabularies, self._vocabularies = self._vocabularies, {}
             self._topology = None
+        for connection in idle:
+            _close(connection)
+        for path, opened in vocabularies.values():
+            if opened is not None:
+                opened.close()
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _close(connection: Any) -> None:
@@ -257,7 +266,7 @@ class SphinxView:
         if request.series:
             conditions.append(f"series_code IN ({_codes([facet_code(value) for value in request.series])})")
         if request.date_from is not None or request.date_to is not None:
-            low, high = _date_bounds(request)
+            low, high = date_bounds(request)
             conditions.append(f"date_num >= {low} AND date_num <= {high}")
         if request.districts and "district" not in ignored:
             conditions.append(f"district_code IN ({_codes([facet_code(value) for value in request.districts])})")
@@ -286,30 +295,41 @@ class SphinxView:
         return results
 
     def _attempts(self, statements: list[str]) -> tuple[list[list[tuple[Any, ...]]], set[int]]:
-        """`_run` without a call: the results and the shards that did not answer."""
+        """`_run` without a call: the results and the shards that did not answer.
+
+        A batch whose warnings (or error) name a failed agent is sent again after a short pause, which lets
+        the coordinator's `nodeads` mark the copy dead and ask the shard's next one; it stops once every
+        copy of each failing shard has been named, or after `RETRIES` tries: those shards are missing."""
         batch = [part for statement in statements for part in (statement, "SHOW META")]
         topology = self.backend.topology()
-        attempts = max([len(shard.copies) for shard in topology.shards] or [1]) + 1
+        copies = {shard.shard: {copy.agent for copy in shard.copies} for shard in topology.shards}
+        seen: dict[int, set[str]] = {}
         failed: set[int] = set()
-        for attempt in range(attempts):
+        results: list[list[tuple[Any, ...]]] = []
+        for attempt in range(RETRIES + 1):
+            if attempt:
+                time.sleep(RETRY_PAUSE * attempt)
             try:
                 results = self.backend.batch(batch)
-            except pymysql.MySQLError as error:
-                agents = _AGENT.findall(str(error))
-                failed = {topology.shard_of_agent(agent) for agent in agents} - {None}  # type: ignore[assignment]
-                if not agents:
-                    raise IndexUnavailable(f"the cluster at {self.backend.name} failed: {error}") from error
-                if attempt + 1 < attempts:
-                    continue
-                raise IndexUnavailable(f"no shard of the cluster at {self.backend.name} answered: "
-                                       f"{str(error).strip(chr(0))}") from error
-            warnings = [value for meta in results[1::2] for key, value in meta if key == "warning"]
-            failed = {topology.shard_of_agent(agent) for text in warnings for agent in _AGENT.findall(text)}
-            failed.discard(None)  # type: ignore[arg-type]
-            if not failed:
+                texts = [value for meta in results[1::2] for key, value in meta if key == "warning"]
+                error = None
+            except pymysql.MySQLError as raised:
+                if not _AGENT.search(str(raised)):
+                    raise IndexUnavailable(f"the cluster at {self.backend.name} failed: {raised}") from raised
+                texts, error = [str(raised)], raised
+            failed = set()
+            for agent in (agent for text in texts for agent in _AGENT.findall(text)):
+                shard = topology.shard_of_agent(agent)
+                if shard is not None:
+                    failed.add(shard)
+                    seen.setdefault(shard, set()).add(agent)
+            if not failed and error is None:
                 return results, failed
-            if attempt + 1 < attempts:
-                continue
+            if all(seen[shard] >= copies.get(shard, set()) for shard in failed) and error is None:
+                break
+        if error is not None:
+            raise IndexUnavailable(f"no shard of the cluster at {self.backend.name} answered: "
+                                   f"{str(error).strip(chr(0))}") from error
         return results, failed
 
     @staticmethod

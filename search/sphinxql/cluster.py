@@ -105,9 +105,12 @@ def _node_names(shards: int, mirrors: int) -> list[tuple[str, str, int, int]]:
 def _searchd_section(node: Node, data: Path, data_node: bool) -> str:
     listen = [f"{node.host}:{node.api_port}"] if data_node else []
     listen.append(f"{node.host}:{node.port}:mysql41")
-    lines = [f"listen = {spec}" for spec in listen] + [
-        f"log = {node.log}",
-        f"query_log = {data / 'query.log'}",
+    lines = [f"listen = {spec}" for spec in listen] + [f"log = {node.log}"]
+    if not data_node:
+        # Every search as the coordinator received it; the data nodes log none (their share of each search
+        # is the coordinator's, and writing it costs them time on every query).
+        lines.append(f"query_log = {data / 'query.log'}")
+    lines += [
         f"pid_file = {node.pid_file}",
         f"binlog_path = {data}",
         "workers = threads",
@@ -122,14 +125,19 @@ def _searchd_section(node: Node, data: Path, data_node: bool) -> str:
         # How often, and how many ms apart, the coordinator retries a failed agent. A copy that refuses
         # connections is left out only once ha_strategy = nodeads has marked it dead (within a second).
         lines += ["agent_retry_count = 2", "agent_retry_delay = 50"]
+        # The agents are persistent (agent_persistent): the coordinator keeps this many connections to each
+        # open instead of connecting for every query (about a millisecond less per search, measured).
+        lines.append("persistent_connections_limit = 16")
     return "searchd\n{\n" + "".join(f"    {line}\n" for line in lines) + "}\n"
 
 
 def _distributed_section(topology: Topology) -> str:
-    agents = "".join(f"    agent = {'|'.join(copy.agent for copy in shard.copies)}:{schema.SHARD_INDEX}\n"
+    agents = "".join(f"    agent_persistent = {'|'.join(copy.agent for copy in shard.copies)}:{schema.SHARD_INDEX}\n"
                      for shard in topology.shards)
+    mirrored = any(len(shard.copies) > 1 for shard in topology.shards)
     return (f"index {schema.INDEX}\n{{\n    type = distributed\n{agents}"
-            "    ha_strategy = nodeads\n    agent_connect_timeout = 300\n    agent_query_timeout = 10000\n}\n")
+            + ("    ha_strategy = nodeads\n" if mirrored else "")
+            + "    agent_connect_timeout = 300\n    agent_query_timeout = 10000\n}\n")
 
 
 def _config_text(node: Node, data: Path, topology: Topology, directory: Path) -> str:
