@@ -57,7 +57,7 @@ T = TypeVar("T")
 RANKER = "expr('sum(word_count*user_weight)*1000+bm25'), field_weights=(hu=20, hb=20, hw=20, bu=1, bb=1, bw=1)"
 MAX_GROUPS = 10_000
 #: The facet searches are sent as this many batches side by side (each on its own connection).
-FACET_BATCHES = 2
+FACET_BATCHES = 3
 #: Room for facet values in the first try: every facet of the bench corpus fits (its columns: 97).
 FEW_GROUPS = 256
 #: How each facet is grouped: (group-by attribute, what gives its value).
@@ -71,7 +71,7 @@ RETRY_PAUSE = 0.03
 MAX_BATCH = 32
 #: Idle coordinator connections kept per process, and threads running the parts of a search side by side.
 MAX_IDLE = 16
-PARALLEL = 4
+PARALLEL = 8
 #: Options of a search that only counts: no ranking, and one match for the agents to send back (the total
 #: is counted all the same; the default of 1,000 matches per agent costs milliseconds to ship and merge).
 _COUNT_ONLY = "OPTION max_matches=1, ranker=none"
