@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from index.normalize import is_cjk
 from search.sphinxql.topology import Topology
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,3 +182,15 @@ def on_backend(backend: str, request: pytest.FixtureRequest) -> Callable[[Path],
         return cluster.backend
 
     return publish_to_cluster
+
+
+def cjk_runs(text: str) -> list[str]:
+    """The maximal runs of CJK characters in `text` (query material for the bench tests)."""
+    runs, current = [], []
+    for char in text:
+        if is_cjk(char):
+            current.append(char)
+        elif current:
+            runs.append("".join(current))
+            current = []
+    return runs + (["".join(current)] if current else [])

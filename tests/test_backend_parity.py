@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from index.analysis import word_terms
-from index.normalize import is_cjk, normalize
+from index.normalize import normalize
 from search.engine import Engine
 from search.request import SearchRequest
 from search.sphinxql.publish import publish
 from search.themes import Themes
+
+from conftest import cjk_runs
 
 pytestmark = pytest.mark.bench
 
@@ -40,21 +42,12 @@ def engines(bench_dir: Path, sphinx_cluster, tmp_path_factory: pytest.TempPathFa
     clustered.close()
 
 
-def _runs(text: str) -> list[str]:
-    runs, current = [], []
-    for char in normalize(text):
-        if is_cjk(char):
-            current.append(char)
-        elif current:
-            runs.append("".join(current))
-            current = []
-    return runs + (["".join(current)] if current else [])
 
 
 def _substring(rng: random.Random, articles: list[dict], low: int, high: int) -> str:
     while True:
         article = rng.choice(articles)
-        runs = [run for run in _runs(article[rng.choice(["headline", "body"])]) if len(run) >= low]
+        runs = [run for run in cjk_runs(normalize(article[rng.choice(["headline", "body"])])) if len(run) >= low]
         if runs:
             run = rng.choice(runs)
             size = rng.randint(low, min(high, len(run)))

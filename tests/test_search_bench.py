@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from index.analysis import word_terms
-from index.normalize import is_cjk, normalize
+from index.normalize import normalize
 from index.parser import parse_file
 from search.engine import Engine
 from search.request import SearchRequest
+
+from conftest import cjk_runs
 
 pytestmark = pytest.mark.bench
 
@@ -29,23 +31,13 @@ def bench(bench_sample: tuple[Path, Path]) -> tuple[Engine, list[tuple[str, str]
     engine.close()
 
 
-def _cjk_runs(text: str) -> list[str]:
-    runs, current = [], []
-    for char in text:
-        if is_cjk(char):
-            current.append(char)
-        elif current:
-            runs.append("".join(current))
-            current = []
-    return runs + (["".join(current)] if current else [])
-
 
 def _substrings(texts: list[tuple[str, str]], count: int, low: int, high: int, seed: int) -> list[str]:
     """Random CJK-only substrings of headlines and bodies (lengths low..high)."""
     rng = random.Random(seed)
     found: list[str] = []
     while len(found) < count:
-        runs = [run for run in _cjk_runs(rng.choice(texts)[rng.randrange(2)]) if len(run) >= low]
+        runs = [run for run in cjk_runs(rng.choice(texts)[rng.randrange(2)]) if len(run) >= low]
         if runs:
             run = rng.choice(runs)
             size = rng.randint(low, min(high, len(run)))

@@ -431,17 +431,23 @@ class SphinxView:
         return self.count_many([call])[0]
 
     def count_many(self, calls: list[Call]) -> list[int]:
-        """One batch of counting searches (32 at most each)."""
-        totals: list[int] = []
-        for start in range(0, len(calls), MAX_BATCH):
-            chunk = calls[start:start + MAX_BATCH]
-            results, failed = self._attempts([f"SELECT id FROM {INDEX} WHERE "
-                                              f"{self._where(self._match(call), self._filters(call.request))} "
-                                              f"LIMIT 0, 1 {_COUNT_ONLY}" for call in chunk])
-            for call in chunk:
-                call.missing |= failed
-            totals += [self._total(meta) for meta in results[1::2]]
+        totals, failed = self._totals([self._where(self._match(call), self._filters(call.request))
+                                       for call in calls])
+        for call in calls:
+            call.missing |= failed
         return totals
+
+    def _totals(self, conditions: list[str]) -> tuple[list[int], set[int]]:
+        """How many rows each WHERE condition matches, in batches of counting searches (`MAX_BATCH` each),
+        and the shards that did not answer."""
+        totals: list[int] = []
+        failed: set[int] = set()
+        for start in range(0, len(conditions), MAX_BATCH):
+            results, missing = self._attempts([f"SELECT id FROM {INDEX} WHERE {condition} LIMIT 0, 1 {_COUNT_ONLY}"
+                                               for condition in conditions[start:start + MAX_BATCH]])
+            failed |= missing
+            totals += [self._total(meta) for meta in results[1::2]]
+        return totals, failed
 
     def occurrences(self, node: Node, title: bool) -> int:
         return self.occurrences_many([node], title)[0]
@@ -449,13 +455,9 @@ class SphinxView:
     def occurrences_many(self, nodes: list[Node], title: bool) -> list[int]:
         """Counted in batches of searches, each tree once per call (query assistance asks again and again)."""
         wanted = [node for node in dict.fromkeys(nodes) if (node, title) not in self._occurrences]
-        for start in range(0, len(wanted), MAX_BATCH):
-            chunk = wanted[start:start + MAX_BATCH]
-            results = self._run([f"SELECT id FROM {INDEX} WHERE "
-                                 f"{self._where(match_expression(node, None, title), [self.visible])} LIMIT 0, 1 "
-                                 f"{_COUNT_ONLY}" for node in chunk])
-            for node, meta in zip(chunk, results[1::2]):
-                self._occurrences[(node, title)] = self._total(meta)
+        totals, _ = self._totals([self._where(match_expression(node, None, title), [self.visible])
+                                  for node in wanted])
+        self._occurrences.update(((node, title), total) for node, total in zip(wanted, totals))
         return [self._occurrences[(node, title)] for node in nodes]
 
     # Documents.
@@ -479,14 +481,9 @@ class SphinxView:
         return self._documents("ordinal = 0", "date_num DESC, article_id DESC", limit)
 
     def word_frequencies(self, words: list[str]) -> dict[str, int]:
-        """Counted on the cluster: one search per word (a word token), 32 to a batch."""
-        found: dict[str, int] = {}
-        for start in range(0, len(words), MAX_BATCH):
-            chunk = words[start:start + MAX_BATCH]
-            results = self._run([f"SELECT id FROM {INDEX} WHERE MATCH('{word_token(word)}') AND {self.visible} "
-                                 f"LIMIT 0, 1 {_COUNT_ONLY}" for word in chunk])
-            found.update(zip(chunk, (self._total(meta) for meta in results[1::2])))
-        return found
+        """Counted on the cluster: one search per word (its word token)."""
+        totals, _ = self._totals([self._where(word_token(word), [self.visible]) for word in words])
+        return dict(zip(words, totals))
 
     def related(self, article_id: str) -> list[dict[str, Any]]:
         """More like this (`search.related`): the same distinctive words, their document frequencies counted

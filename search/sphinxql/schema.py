@@ -226,14 +226,13 @@ def insert_statement(rows: Iterable[tuple[dict[str, Any], tuple[int, ...]]], con
                      verb: str = "REPLACE") -> str:
     """One `REPLACE INTO shard ... VALUES (...), (...)` statement for `rows` (values escaped by the
     connection; the MVA as a literal list)."""
-    columns = [column for column in COLUMNS]
     values = []
     for row, themes in rows:
         cells = []
-        for column in columns:
+        for column in COLUMNS:
             if column == "themes":
                 cells.append("(" + ",".join(str(int(code)) for code in themes) + ")")
             else:
                 cells.append(connection.escape(row[column]))
         values.append("(" + ", ".join(cells) + ")")
-    return f"{verb} INTO {SHARD_INDEX} ({', '.join(columns)}) VALUES " + ", ".join(values)
+    return f"{verb} INTO {SHARD_INDEX} ({', '.join(COLUMNS)}) VALUES " + ", ".join(values)
