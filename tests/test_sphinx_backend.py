@@ -16,7 +16,7 @@ from search.errors import IndexUnavailable
 from search.request import SearchRequest
 from search.sphinxql.connection import connect, parse_address
 from search.sphinxql.publish import publish
-from search.sphinxql.schema import META_INDEX, STATE_ROW
+from search.sphinxql.schema import META_INDEX, ROW_FORMAT, STATE_ROW
 from search.themes import Themes
 from test_webui import sample_index
 
@@ -72,7 +72,7 @@ def test_nothing_published_and_another_row_format_are_unavailable(sphinx_cluster
         old = dict(state, row_format=1)
         cursor.execute(f"REPLACE INTO {META_INDEX} (id, kind, generation, part, value) VALUES "
                        f"({STATE_ROW}, 'state', {state['generation']}, 0, %s)", (json.dumps(old),))
-        with pytest.raises(IndexUnavailable, match="row format 1, this version reads format 2"):
+        with pytest.raises(IndexUnavailable, match=f"row format 1, this version reads format {ROW_FORMAT}"):
             Engine(backend=clustered.backend.name).search(SearchRequest(q="文明"))
     finally:
         cursor.execute(f"REPLACE INTO {META_INDEX} (id, kind, generation, part, value) VALUES "

@@ -3,8 +3,9 @@
 Every engine call is one `SphinxView`: it reads the published generation G from the coordinator's metadata
 once and filters every statement with `born <= G AND died > G`, so a call sees one whole generation while
 the publisher writes the next. A search sends the page (MATCH from `translate`, filters, order, LIMIT) to
-the coordinator's distributed index and, beside it on other pooled connections, each facet under every
-filter but its own (GROUP BY the facet's code) and the district × year matrix; each statement is followed by
+the coordinator's distributed index and, beside it on other pooled connections, the facets, each under every
+filter but its own (the facets without a filter of their own share one WHERE clause and so one GROUP BY
+over the tagged `facets` codes; a filtered facet is grouped by its own code) and the district × year matrix; each statement is followed by
 SHOW META for its total and warnings. Highlighting, suggestions and query assistance stay in the engine,
 over the returned text.
 
@@ -42,7 +43,7 @@ from search.related import LIMIT, distinctive_words, fingerprint
 from search.request import SearchRequest
 from search.sphinxql.connection import ClusterError, connect, parse_address, run_batch
 from search.sphinxql.schema import (BLOB_BASE, INDEX, META_INDEX, ROW_FORMAT, STATE_ROW, TOPOLOGY_ROW,
-                                    facet_code, theme_code, word_token)
+                                    facet_code, facet_untag, theme_code, word_token)
 from search.sphinxql.topology import Topology
 from search.sphinxql.translate import match_expression, ranked_expression
 from search.themes import Themes
@@ -58,8 +59,11 @@ RANKER = "expr('sum(word_count*user_weight)*1000+bm25'), field_weights=(hu=20, h
 MAX_GROUPS = 10_000
 #: The facet searches are sent as this many batches side by side (each on its own connection).
 FACET_BATCHES = 3
-#: Room for facet values in the first try: every facet of the bench corpus fits (its columns: 97).
+#: Room for facet values in the first try: the bench corpus's facets fit, all of them in one shared
+#: grouping too (97 columns, 17 districts, 12 years, 12 months, its themes).
 FEW_GROUPS = 256
+#: The key of a grouping shared by several facets: this prefix, then their names joined by commas.
+_SHARED = "shared:"
 #: How each facet is grouped: (group-by attribute, what gives its value).
 _FACETS = {"district": ("district_code", "district"), "year": ("year", "year"), "month": ("month", "month"),
            "column": ("column_code", "column_name"), "theme": ("themes", "groupby()")}
@@ -234,6 +238,19 @@ def _close(connection: Any) -> None:
         pass
 
 
+def _unshared(names: list[str], rows: list[tuple[Any, ...]]) -> dict[str, list[tuple[Any, int]]]:
+    """The groups of a shared `GROUP BY facets` as each facet's own (value, count) rows: a group's district
+    or column is the string of the row Sphinx kept for it, which holds that value."""
+    found: dict[str, list[tuple[Any, int]]] = {name: [] for name in names}
+    for code, n, district, column in rows:
+        kind, value = facet_untag(code)
+        if kind not in found:
+            continue
+        shown = district if kind == "district" else column if kind == "column" else value
+        found[kind].append((shown, int(n)))
+    return found
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -379,10 +396,21 @@ class SphinxView:
         return Evaluation(self._total(meta), counters, ranked, table, tuple(sorted(call.missing)))
 
     def _facet_statements(self, match: str | None, request: SearchRequest, matrix: bool) -> dict[str, str]:
-        """One GROUP BY per facet under every filter but its own, and the matrix's (district, year) one."""
-        statements = {name: (f"SELECT {shown}, COUNT(*) AS n FROM {INDEX} WHERE "
-                             f"{self._where(match, self._filters(request, (name,)))} GROUP BY {attribute}")
-                      for name, (attribute, shown) in _FACETS.items()}
+        """The facet GROUP BYs, each facet under every filter but its own: the facets whose WHERE clauses are
+        the same (all those without a filter of their own) share one GROUP BY over the tagged `facets`
+        codes, a facet alone is grouped by its own code; and the matrix's (district, year) one."""
+        sharing: dict[str, list[str]] = {}
+        for name in _FACETS:
+            sharing.setdefault(self._where(match, self._filters(request, (name,))), []).append(name)
+        statements = {}
+        for where, names in sharing.items():
+            if len(names) > 1:
+                statements[_SHARED + ",".join(names)] = (f"SELECT groupby(), COUNT(*) AS n, district, column_name "
+                                                         f"FROM {INDEX} WHERE {where} GROUP BY facets")
+            else:
+                attribute, shown = _FACETS[names[0]]
+                statements[names[0]] = (f"SELECT {shown}, COUNT(*) AS n FROM {INDEX} WHERE {where} "
+                                        f"GROUP BY {attribute}")
         if matrix:
             statements["matrix"] = (f"SELECT district, year, COUNT(*) AS n FROM {INDEX} WHERE "
                                     f"{self._where(match, self._filters(request, ('district', 'year', 'month')))} "
@@ -422,6 +450,8 @@ class SphinxView:
                                                f"OPTION max_matches={MAX_GROUPS}, ranker=none" for name in again])
             failed |= missing
             found.update((name, results[2 * position]) for position, name in enumerate(again))
+        for key in [key for key in found if key.startswith(_SHARED)]:
+            found.update(_unshared(key[len(_SHARED):].split(","), found.pop(key)))
         counters = {name: {value: int(n) for value, n in found[name]} for name in _FACETS if name != "theme"}
         counters["theme"] = self._themes_in_order(found["theme"])
         cells = {(district, int(year)): int(n) for district, year, n in found.get("matrix", [])}

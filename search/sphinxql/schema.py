@@ -19,7 +19,10 @@ space-separated, and Sphinx only splits on the spaces.
 
 Attributes carry the filters and facets (hashes of the facet strings as bigints, the strings beside them),
 the dates as YYYYMMDD numbers, the theme names' CRC32s as a multi-value attribute, and the whole stored
-document as JSON text for display. `born`/`died` are the generations a row is visible in
+document as JSON text for display. `facets` holds every facet value of the row once more as one tagged
+code each (`facet_tag`), so that one `GROUP BY facets` counts all the facets that share a WHERE clause:
+Sphinx 2.2 evaluates the full-text query once per statement (FACET included), and a search page without
+filters needs one grouping evaluation instead of five. `born`/`died` are the generations a row is visible in
 (`born <= G < died`, `ALIVE` for rows still live): the publisher flips the coordinator's generation only
 once every shard holds the new rows (docs/scale-out.md).
 """
@@ -39,7 +42,7 @@ from index.normalize import is_cjk, normalize
 
 #: The version of this row format: the publisher records it in the state row, and the backend refuses a
 #: cluster published with another (its searchd configs declare other fields: init a new one and publish).
-ROW_FORMAT = 2
+ROW_FORMAT = 3
 #: The distributed index on the coordinator, the RT index on each data node, the coordinator's metadata.
 INDEX = "bulletins"
 SHARD_INDEX = "shard"
@@ -57,9 +60,15 @@ BLOB_CHUNK = 512 * 1024
 
 #: Facet strings stored as a bigint hash (`facet_code`) for filters and GROUP BY, and as text.
 FACET_ATTRIBUTES = {"district": f.DISTRICT, "column": f.COLUMN, "source": f.SOURCE, "series": f.SERIES}
+#: The kinds of tagged codes in `facets`, each in the top byte of a 64-bit value (`facet_tag`).
+FACET_KINDS = {"district": 1, "year": 2, "month": 3, "column": 4, "theme": 5}
+_TAG_SHIFT = 56
+_TAG_VALUE = (1 << _TAG_SHIFT) - 1
+#: The multi-value columns of a shard row (a list literal in INSERT).
+MULTI_VALUE = ("themes", "facets")
 #: Every column of a shard row, in INSERT order.
 COLUMNS = ("id", "hu", "bu", "hb", "bb", "hw", "bw", "xa", "born", "died", "year", "month", "date_num", "ordinal",
-           "district_code", "column_code", "source_code", "series_code", "themes",
+           "district_code", "column_code", "source_code", "series_code", "themes", "facets",
            "article_id", "bulletin_id", "district", "column_name", "source", "series", "doc")
 
 _ASCII_RUN = re.compile(r"[a-z0-9]{1,40}")
@@ -83,6 +92,7 @@ SHARD_SCHEMA = """\
     rt_attr_bigint = source_code
     rt_attr_bigint = series_code
     rt_attr_multi = themes
+    rt_attr_multi_64 = facets
     rt_attr_string = article_id
     rt_attr_string = bulletin_id
     rt_attr_string = district
@@ -186,6 +196,19 @@ def theme_code(name: str) -> int:
     return zlib.crc32(name.encode("utf-8")) or 1
 
 
+def facet_tag(kind: str, value: int) -> int:
+    """The tagged code of a facet value in `facets`: the kind's number in the top byte, then the value's low
+    56 bits (a year, a month, a theme's CRC32, or a facet string's code)."""
+    return (FACET_KINDS[kind] << _TAG_SHIFT) | (int(value) & _TAG_VALUE)
+
+
+def facet_untag(code: int) -> tuple[str | None, int]:
+    """The kind (None for an unknown tag) and the value bits of a tagged code."""
+    tag = int(code) >> _TAG_SHIFT
+    kind = next((name for name, number in FACET_KINDS.items() if number == tag), None)
+    return kind, int(code) & _TAG_VALUE
+
+
 def document_json(stored: dict[str, Any]) -> str:
     """The stored document as the `doc` attribute holds it."""
     return json.dumps(stored, ensure_ascii=False, sort_keys=True, default=str)
@@ -204,7 +227,8 @@ def shard_of(article_id: str, shards: int) -> int:
 
 
 def row_values(stored: dict[str, Any], themes: Sequence[str], born: int) -> tuple[dict[str, Any], tuple[int, ...]]:
-    """The column values of a live row (everything but `themes`) and its theme codes."""
+    """The column values of a live row (everything but `themes`, `facets` as a tuple of tagged codes) and
+    its theme codes."""
     doc = document_json(stored)
     headline, body = stored.get(f.HEADLINE, "") or "", stored.get(f.BODY, "") or ""
     values = {
@@ -219,19 +243,24 @@ def row_values(stored: dict[str, Any], themes: Sequence[str], born: int) -> tupl
     }
     for name, field in FACET_ATTRIBUTES.items():
         values[f"{name}_code"] = facet_code(stored.get(field))
-    return values, tuple(sorted({theme_code(name) for name in themes}))
+    codes = tuple(sorted({theme_code(name) for name in themes}))
+    values["facets"] = tuple(sorted({facet_tag("district", values["district_code"]), facet_tag("year", values["year"]),
+                                     facet_tag("month", values["month"]), facet_tag("column", values["column_code"]),
+                                     *(facet_tag("theme", code) for code in codes)}))
+    return values, codes
 
 
 def insert_statement(rows: Iterable[tuple[dict[str, Any], tuple[int, ...]]], connection: Any,
                      verb: str = "REPLACE") -> str:
     """One `REPLACE INTO shard ... VALUES (...), (...)` statement for `rows` (values escaped by the
-    connection; the MVA as a literal list)."""
+    connection; the multi-value attributes as literal lists)."""
     values = []
     for row, themes in rows:
         cells = []
         for column in COLUMNS:
-            if column == "themes":
-                cells.append("(" + ",".join(str(int(code)) for code in themes) + ")")
+            if column in MULTI_VALUE:
+                codes = themes if column == "themes" else row[column]
+                cells.append("(" + ",".join(str(int(code)) for code in codes) + ")")
             else:
                 cells.append(connection.escape(row[column]))
         values.append("(" + ", ".join(cells) + ")")
