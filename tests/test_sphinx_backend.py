@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +82,19 @@ def test_nothing_published_and_another_row_format_are_unavailable(sphinx_cluster
         cursor.execute(f"REPLACE INTO {META_INDEX} (id, kind, generation, part, value) VALUES "
                        f"({STATE_ROW}, 'state', {state['generation']}, 0, %s)", (json.dumps(state),))
         connection.close()
+
+
+def test_a_process_that_ends_without_closing_leaves_no_vocabulary_copy(sphinx_cluster, engines,
+                                                                        tmp_path: Path) -> None:
+    _, clustered = engines
+    script = ("import os, sys, tempfile\n"
+              "from search.sphinxql.backend import SphinxBackend\n"
+              "from search.themes import Themes\n"
+              "backend = SphinxBackend(sys.argv[1], Themes())\n"
+              "with backend.view() as view:\n"
+              "    assert view.vocabulary() is not None\n"
+              "assert os.listdir(tempfile.gettempdir())\n")
+    done = subprocess.run([sys.executable, "-c", script, clustered.backend.name], cwd=Path(__file__).parents[1],
+                          env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == []

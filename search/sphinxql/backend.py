@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -174,7 +175,8 @@ class SphinxBackend:
         return state
 
     def vocabulary(self, generation: int) -> Vocabulary | None:
-        """The vocabulary files published with `generation`, fetched once into a temporary folder."""
+        """The vocabulary files published with `generation`, fetched once into a temporary folder (removed by
+        `close`, by a newer generation's, or when the process exits)."""
         with self._lock:
             known = self._vocabularies.get(generation)
             if known is not None:
@@ -182,6 +184,7 @@ class SphinxBackend:
         rows = self.batch([f"SELECT value FROM {META_INDEX} WHERE id >= {BLOB_BASE} AND generation = {generation} "
                            f"ORDER BY part ASC LIMIT 0, 100000 OPTION max_matches=100000"])[0]
         folder = Path(tempfile.mkdtemp(prefix="bulletins-vocabulary-"))
+        weakref.finalize(self, shutil.rmtree, str(folder), True)
         vocabulary: Vocabulary | None = None
         if rows:
             parts: dict[str, list[bytes]] = {}
