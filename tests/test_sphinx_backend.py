@@ -45,11 +45,12 @@ def summary(engine: Engine, request: SearchRequest) -> tuple:
     return result["total"], result["facets"], result.get("matrix")
 
 
-@pytest.mark.parametrize("room", [1, 2, 5, 256])
-def test_facets_with_more_values_than_the_first_grouping_holds(engines, room: int,
+@pytest.mark.parametrize(("room", "growth"), [(1, 2), (2, 16), (5, 3), (256, 16)])
+def test_facets_with_more_values_than_the_first_grouping_holds(engines, room: int, growth: int,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     embedded, clustered = engines
     monkeypatch.setattr(sphinx_backend, "FEW_GROUPS", room)
+    monkeypatch.setattr(sphinx_backend, "GROWTH", growth)
     for request in REQUESTS:
         assert summary(clustered, request) == summary(embedded, request), request
 

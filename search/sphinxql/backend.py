@@ -58,7 +58,10 @@ T = TypeVar("T")
 #: proximity_bm25 and sph04 reach 80 %, matchany 96.5 % (tests/test_backend_parity.py, docs/scale-out.md).
 #: bm25f() in an expression ranker returns a constant on 2.2.11 RT indexes (measured), so it is not used.
 RANKER = "expr('sum(word_count*user_weight)*1000+bm25'), field_weights=(hu=20, hb=20, hw=20, bu=1, bb=1, bw=1)"
+#: Room for the themes of the theme table.
 MAX_GROUPS = 10_000
+#: How much more room a facet grouping that filled its room is given when asked again.
+GROWTH = 16
 #: Several facet searches are sent as this many batches side by side (each on its own connection); a single
 #: one (a search without facet filters) goes in the page's own batch, which is faster on a busy machine than
 #: side by side (2.2.11 runs a batch's statements one after another; run side by side, the page and its
@@ -453,29 +456,38 @@ class SphinxView:
                 ) -> tuple[dict[str, dict[Any, int]], dict[tuple[str, int], int], set[int]]:
         """Facet counts, the district × year cells and the shards that did not answer, from the started
         GROUP BYs. Sphinx sizes each grouping by max_matches, and a small one is measurably faster, so they
-        start with room for `FEW_GROUPS` values; a facet with more (its total_found) is asked again here
-        with room for all."""
+        start with room for `FEW_GROUPS` values; a grouping that filled its room (its total_found) is asked
+        again here with `GROWTH` times the room, until one holds every value."""
         found: dict[str, list[tuple[Any, ...]]] = {}
         failed: set[int] = set()
         again: list[str] = []
         for part, future in started:
             results, missing = future.result()
             failed |= missing
-            for position, name in enumerate(part):
-                if self._total(results[2 * position + 1]) < FEW_GROUPS:
-                    found[name] = results[2 * position]
-                else:
-                    again.append(name)
-        if again:
-            results, missing = self._attempts(self._sized(statements, again, MAX_GROUPS))
+            again += self._complete(part, results, FEW_GROUPS, found)
+        room = FEW_GROUPS
+        while again:
+            room *= GROWTH
+            results, missing = self._attempts(self._sized(statements, again, room))
             failed |= missing
-            found.update((name, results[2 * position]) for position, name in enumerate(again))
+            again = self._complete(again, results, room, found)
         for key in [key for key in found if key.startswith(_SHARED)]:
             found.update(_unshared(key[len(_SHARED):].split(","), found.pop(key)))
         counters = {name: {value: int(n) for value, n in found[name]} for name in _FACETS if name != "theme"}
         counters["theme"] = self._themes_in_order(found["theme"])
         cells = {(district, int(year)): int(n) for district, year, n in found.get("matrix", [])}
         return counters, cells, failed
+
+    def _complete(self, names: list[str], results: list[list[tuple[Any, ...]]], room: int,
+                  found: dict[str, list[tuple[Any, ...]]]) -> list[str]:
+        """Keep in `found` the groupings of `names` that had room for every value; return the others."""
+        full = []
+        for position, name in enumerate(names):
+            if self._total(results[2 * position + 1]) < room:
+                found[name] = results[2 * position]
+            else:
+                full.append(name)
+        return full
 
     def count(self, call: Call) -> int:
         return self.count_many([call])[0]
