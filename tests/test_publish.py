@@ -20,6 +20,7 @@ from search.snapshot import Snapshot
 from search.sphinxql import publish as publish_module
 from search.sphinxql.cluster import kill_node, start_node, stop_cluster, stop_node
 from search.sphinxql.connection import ClusterError, connect, parse_address
+from search.sphinxql.lease import LEASE_ROW
 from search.sphinxql.publish import CopyReport, PublishReport, publish, read_blobs, vocabulary_files
 from search.sphinxql.schema import ALIVE, BLOB_BASE, META_INDEX, SHARD_INDEX, document_json, shard_of
 from search.themes import Themes
@@ -258,6 +259,8 @@ def test_interrupted_publish_keeps_the_committed_view_and_a_rerun_converges(
     with pytest.raises(ClusterError, match=f"shard {SHARDS - 1} {node}"):
         publish(index, cluster.backend, Themes(), progress=progress)
     assert committed(cluster.backend) == 1
+    assert query(parse_address(cluster.backend), f"SELECT id FROM {META_INDEX} WHERE id = {LEASE_ROW}") == [], \
+        "a failed publish releases its lease"
     assert_placed(cluster, before, 1, down=(SHARDS - 1, node))
     written = [born for shard in cluster.topology.shards for copy in shard.copies
                if (shard.shard, copy.role) != (SHARDS - 1, node) for _, born, _ in copy_rows(copy)]

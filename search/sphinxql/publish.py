@@ -5,7 +5,8 @@ G from the coordinator's state row and brings every copy of every shard to the r
 what G shows: new rows are born G+1, rows that go die at G+1, rows that stay keep their row (same id, same
 content and themes). Then it stores the vocabulary files as blob rows of G+1 and replaces the state row with
 G+1, the one commit point. A run that dies before it leaves rows no search sees; the next run deletes or
-reuses them (docs/scale-out.md).
+reuses them (docs/scale-out.md). One publisher at a time: a run holds the cluster's lease (`lease`) from
+reading G to the flip.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from index.stats import build_figures, generation_figures, vocabulary_figures
 from index.store import IndexLocation, now_iso
 from search.snapshot import Snapshot
 from search.sphinxql.connection import Address, ClusterError, connect, parse_address
+from search.sphinxql.lease import PublishLease
 from search.sphinxql.schema import (ALIVE, BLOB_BASE, BLOB_CHUNK, META_INDEX, ROW_FORMAT, SHARD_INDEX, STATE_ROW,
                                     TOPOLOGY_ROW,
                                     document_json, insert_statement, row_id, row_values, shard_of)
@@ -163,28 +165,39 @@ def publish(index_root: str | Path, backend: str, themes: Themes,
     coordinator = None
     try:
         coordinator = Node(address, "coordinator")
-        topology, state = _read_cluster(coordinator)
-        previous = int(state.get("generation", 0))
-        table = themes.table()
-        membership = compute_membership(table, snapshot.unit_documents, snapshot.live)
-        targets = _targets(snapshot, membership, len(topology.shards))
-        report = PublishReport(str(address), previous, previous, snapshot.generation, snapshot.live_count)
-        changed = False
-        for shard in topology.shards:
-            changed |= _publish_shard(shard.shard, shard.copies, targets[shard.shard], snapshot, membership,
-                                      previous, report, progress)
-        new_state = _state(snapshot, previous + 1, len(topology.shards), table.digest, table.names)
-        if changed or _differs(state, new_state):
-            report.blobs = _store_blobs(coordinator, snapshot.path, previous, previous + 1)
-            coordinator.query(f"REPLACE INTO {META_INDEX} (id, kind, generation, part, value) VALUES "
-                              f"({STATE_ROW}, 'state', {previous + 1}, 0, "
-                              f"{coordinator.escape(json.dumps(new_state, ensure_ascii=False, sort_keys=True))})")
-            report.generation = previous + 1
+        with PublishLease(address) as lease:
+            report = _publish(coordinator, lease, snapshot, themes, progress)
     finally:
         snapshot.close()
         if coordinator is not None:
             coordinator.close()
     report.seconds = time.monotonic() - started
+    return report
+
+
+def _publish(coordinator: Node, lease: PublishLease, snapshot: Snapshot, themes: Themes,
+             progress: Callable[[CopyReport], None] | None) -> PublishReport:
+    """`publish` while holding the cluster's lease: every shard's copies, then the blobs and the flip."""
+    topology, state = _read_cluster(coordinator)
+    previous = int(state.get("generation", 0))
+    table = themes.table()
+    membership = compute_membership(table, snapshot.unit_documents, snapshot.live)
+    targets = _targets(snapshot, membership, len(topology.shards))
+    report = PublishReport(str(coordinator.address), previous, previous, snapshot.generation, snapshot.live_count)
+    changed = False
+    for shard in topology.shards:
+        lease.check()
+        changed |= _publish_shard(shard.shard, shard.copies, targets[shard.shard], snapshot, membership,
+                                  previous, report, progress)
+    new_state = _state(snapshot, previous + 1, len(topology.shards), table.digest, table.names)
+    if changed or _differs(state, new_state):
+        lease.check()
+        report.blobs = _store_blobs(coordinator, snapshot.path, previous, previous + 1)
+        lease.confirm()
+        coordinator.query(f"REPLACE INTO {META_INDEX} (id, kind, generation, part, value) VALUES "
+                          f"({STATE_ROW}, 'state', {previous + 1}, 0, "
+                          f"{coordinator.escape(json.dumps(new_state, ensure_ascii=False, sort_keys=True))})")
+        report.generation = previous + 1
     return report
 
 
