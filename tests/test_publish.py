@@ -3,6 +3,7 @@ retiring and deleting rows, interrupted publishes, the vocabulary blobs and `bul
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from index.store import IndexLocation
 from index.writer import build
 from search.snapshot import Snapshot
 from search.sphinxql import publish as publish_module
-from search.sphinxql.cluster import kill_node, start_node, stop_cluster, stop_node
+from search.sphinxql.cluster import kill_node, start_node, stop_cluster, stop_node, store_topology
 from search.sphinxql.connection import ClusterError, connect, parse_address
 from search.sphinxql.lease import LEASE_ROW
 from search.sphinxql.publish import CopyReport, PublishReport, publish, read_blobs, vocabulary_files
@@ -139,6 +140,17 @@ def assert_placed(cluster: Any, documents: dict[str, str], generation: int,
             visible = sorted(article for article, born, died in copy_rows(copy) if born <= generation < died)
             assert visible == wanted, f"shard {shard.shard} {copy.role}"
     assert view(cluster.backend, generation) == documents
+
+
+def placement(cluster: Any, generation: int) -> dict[str, int]:
+    """article id → the shard whose rows show it at `generation` (failing if two shards do)."""
+    found: dict[str, int] = {}
+    for shard in cluster.topology.shards:
+        for copy in shard.copies:
+            for article, born, died in copy_rows(copy):
+                if born <= generation < died:
+                    assert found.setdefault(article, shard.shard) == shard.shard, article
+    return found
 
 
 def totals(report: PublishReport) -> dict[str, int]:
@@ -349,3 +361,27 @@ def test_build_with_a_bad_backend(workspace: tuple[Path, Path], backend: str, st
     assert result.exit_code == status
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_more_shards_move_each_moved_article_in_one_flip(workspace: tuple[Path, Path],
+                                                        sphinx_cluster: Callable[..., Any]) -> None:
+    """A cluster grown from 2 to 3 shards: the next publish inserts the articles whose hash now names
+    another shard there and retires them where they were; both generations show every article once."""
+    _, index = workspace
+    grown = sphinx_cluster(shards=3, mirrors=0)
+    try:
+        documents = live_documents(index)
+        store_topology(dataclasses.replace(grown.topology, shards=grown.topology.shards[:2]), grown.topology.address)
+        publish(index, grown.backend, Themes())
+        assert placement(grown, 1) == {article: shard_of(article, 2) for article in documents}
+        store_topology(grown.topology, grown.topology.address)
+        report = publish(index, grown.backend, Themes())
+        assert report.generation == committed(grown.backend) == 2
+        moved = sum(shard_of(article, 2) != shard_of(article, 3) for article in documents)
+        assert moved > 0
+        assert totals(report)["inserted"] == totals(report)["retired"] == moved
+        assert placement(grown, 2) == {article: shard_of(article, 3) for article in documents}
+        assert placement(grown, 1) == {article: shard_of(article, 2) for article in documents}
+        assert view(grown.backend, 2) == view(grown.backend, 1) == documents
+    finally:
+        stop_cluster(grown.directory)
