@@ -87,6 +87,31 @@ def cjk_font() -> Path:
 SAMPLE_EVERY = 12
 
 
+#: Bulletins of the generated sample corpus behind `built` and `workspace`.
+SAMPLE_BULLETINS = 8
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A generated sample corpus and its full index, built once per module (tests work on copies)."""
+    from index.samplegen import generate_corpus
+    from index.writer import build
+
+    base = tmp_path_factory.mktemp("built")
+    generate_corpus(base / "corpus", bulletins=SAMPLE_BULLETINS)
+    build([base / "corpus"], base / "index", full=True, progress=False, log=lambda _: None)
+    return base / "corpus", base / "index"
+
+
+@pytest.fixture
+def workspace(built: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the sample corpus and of its index."""
+    corpus, index = built
+    shutil.copytree(corpus, tmp_path / "corpus")
+    shutil.copytree(index, tmp_path / "index")
+    return tmp_path / "corpus", tmp_path / "index"
+
+
 @pytest.fixture(scope="session")
 def bench_sample(bench_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(source folder, index root) of every SAMPLE_EVERY-th bench bulletin, copied and indexed once."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 
 from index import schema as f
-from index.samplegen import generate_corpus
 from index.store import IndexLocation
 from index.writer import build
 from search.snapshot import Snapshot
@@ -27,31 +25,12 @@ from search.sphinxql.schema import ALIVE, BLOB_BASE, META_INDEX, SHARD_INDEX, do
 from search.themes import Themes
 from webui.cli import main
 
-BULLETINS = 8
 SHARDS = 2
 MIRRORS = 1
 #: Rows read back per statement in these tests (the sample has a few dozen articles).
 LIMIT = 10000
 #: Times a coordinator query is repeated while one of its agents fails.
 VIEW_ATTEMPTS = 20
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A generated corpus and its full index, built once per module (tests work on copies)."""
-    base = tmp_path_factory.mktemp("publish-built")
-    generate_corpus(base / "corpus", bulletins=BULLETINS)
-    build([base / "corpus"], base / "index", full=True, progress=False, log=lambda _: None)
-    return base / "corpus", base / "index"
-
-
-@pytest.fixture
-def workspace(built: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
-    """A private copy of the corpus and its index."""
-    corpus, index = built
-    shutil.copytree(corpus, tmp_path / "corpus")
-    shutil.copytree(index, tmp_path / "index")
-    return tmp_path / "corpus", tmp_path / "index"
 
 
 @pytest.fixture

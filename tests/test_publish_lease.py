@@ -19,7 +19,7 @@ from search.sphinxql.lease import LEASE_ROW, STALE, PublishBusy
 from search.sphinxql.publish import CopyReport, publish
 from search.sphinxql.schema import META_INDEX
 from search.themes import Themes
-from test_publish import built, cluster, committed, query, workspace  # noqa: F401 - fixtures
+from test_publish import cluster, committed, query  # noqa: F401 - the cluster fixture
 
 OTHER_TOKEN = 7
 

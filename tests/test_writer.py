@@ -24,9 +24,10 @@ from index.store import IndexLocation, open_index, read_meta, write_meta
 from index.writer import BuildError, BuildLockedError, build
 from search.engine import Engine
 from search.request import SearchRequest
+from conftest import SAMPLE_BULLETINS
 from webui.cli import main
 
-BULLETINS = 8
+BULLETINS = SAMPLE_BULLETINS
 
 
 def exact_hits(root: Path, text: str) -> int:
@@ -53,24 +54,6 @@ def hits(root: Path, text: str) -> int:
 
 def article_count(paths: list[Path]) -> int:
     return sum(len(parse_file(path).articles) for path in paths)
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A sample corpus and its full index, built once per module (tests work on copies)."""
-    base = tmp_path_factory.mktemp("built")
-    generate_corpus(base / "corpus", bulletins=BULLETINS)
-    build([base / "corpus"], base / "index", full=True, progress=False, log=lambda _: None)
-    return base / "corpus", base / "index"
-
-
-@pytest.fixture
-def workspace(built: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
-    """A private copy of the sample corpus and of its index."""
-    corpus, index = built
-    shutil.copytree(corpus, tmp_path / "corpus")
-    shutil.copytree(index, tmp_path / "index")
-    return tmp_path / "corpus", tmp_path / "index"
 
 
 def bulletin_files(corpus: Path) -> list[Path]:
