@@ -33,13 +33,6 @@ MAX_SUGGESTIONS = 5
 EXPORT_CHUNK = 200
 
 
-class _Counts:
-    """Facet counters in the shape `facet_lists` reads."""
-
-    def __init__(self, counters: dict[str, dict[Any, int]]) -> None:
-        self.counters = counters
-
-
 class Engine:
     """The search layer's entry point over the index under `index_root`, or the cluster at `backend`."""
 
@@ -102,7 +95,7 @@ class Engine:
             query={"q": request.q, "parsed": unparse(node), "params": request.to_params()},
             total=found.total, page=request.page, size=request.size,
             took_ms=round((time.perf_counter() - started) * 1000, 1),
-            hits=hits, facets=facet_lists(_Counts(found.counters), request), suggestions=suggestions,
+            hits=hits, facets=facet_lists(found.counters, request), suggestions=suggestions,
             matrix=found.matrix, did_you_mean=assistance.did_you_mean, missing_shards=missing)
 
     def count(self, request: SearchRequest) -> int:

@@ -16,7 +16,7 @@ selected, equals that district's (year's) facet count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,8 +224,10 @@ def _label(name: str, value: Any) -> str:
     return str(value)
 
 
-def facet_lists(counts: FacetCounts, request: SearchRequest) -> dict[str, list[dict[str, Any]]]:
-    """The `facets` part of the contract: lists of {value, label, count, selected} per facet.
+def facet_lists(counters: Mapping[str, Mapping[Any, int]], request: SearchRequest
+                ) -> dict[str, list[dict[str, Any]]]:
+    """The `facets` part of the contract from `counters` ({facet: {value: count}}): lists of {value, label,
+    count, selected} per facet.
 
     Order: count descending then value (themes: then table order); years newest first; months in calendar
     order. Selected values stay listed with count 0 so they can be unselected. The month facet appears only
@@ -236,7 +238,7 @@ def facet_lists(counts: FacetCounts, request: SearchRequest) -> dict[str, list[d
     names = ["district", "theme", "year", "column"] + (["month"] if len(request.years) == 1 else [])
     result = {}
     for name in names:
-        counter = dict(counts.counters[name])
+        counter = dict(counters[name])
         for value in selected[name]:
             counter.setdefault(value, 0)
         if name == "year":
