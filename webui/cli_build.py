@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -29,9 +30,31 @@ EXIT_SKIPPED = 3
 #: `build` exit status when the build failed.
 EXIT_FAILED = 1
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 index_option = click.option(
     "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
     help="Index folder (default: $BULLETINS_INDEX, else ./var/index).")
+
+
+def check_backend(backend: str | None) -> str | None:
+    """The backend address, None for the index folder; a malformed one is a usage error (exit 2)."""
+    from search.sphinxql.connection import parse_address
+
+    if not backend:
+        return None
+    try:
+        parse_address(backend)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--backend / $BULLETINS_BACKEND") from error
+    return backend
+
+
+def backend_option(help_text: str) -> Callable[[F], F]:
+    """The `--backend sphinxql://HOST:PORT` option (else $BULLETINS_BACKEND), checked as it is parsed."""
+    return click.option("--backend", default=None, envvar="BULLETINS_BACKEND", metavar="sphinxql://HOST:PORT",
+                        callback=lambda context, parameter, value: check_backend(value),
+                        help=f"{help_text} [env BULLETINS_BACKEND].")
 
 
 @click.command()
@@ -42,9 +65,8 @@ index_option = click.option(
               help="How long to wait for another running build to finish.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
               help="Extra jieba dictionary (overrides $BULLETINS_USER_DICT).")
-@click.option("--backend", metavar="sphinxql://HOST:PORT",
-              help="Then publish the built index to this cluster's coordinator (default: $BULLETINS_BACKEND; "
-                   "without it only the local index is built).")
+@backend_option("Then publish the built index to this cluster's coordinator (without it only the local index "
+                "is built).")
 def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: float, user_dict: Path | None,
           backend: str | None) -> None:
     """Index the bulletin files in SOURCES (files or folders), incrementally unless --full, and with
@@ -60,9 +82,6 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: f
         os.environ["BULLETINS_USER_DICT"] = str(user_dict)
         dictionary.reset()
     root = config.index_dir(index_dir)
-    backend = backend or config.get("BULLETINS_BACKEND") or None
-    if backend is not None:
-        _check_backend(backend)
     try:
         try:
             report = build_index(list(sources), root, full=full, lock_wait=wait, log=_err)
@@ -82,16 +101,6 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, wait: f
         _publish(root, backend)
     if report.skipped:
         raise click.exceptions.Exit(EXIT_SKIPPED)
-
-
-def _check_backend(backend: str) -> None:
-    """A usage error (exit 2) before building when the backend address is malformed."""
-    from search.sphinxql.connection import parse_address
-
-    try:
-        parse_address(backend)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--backend / $BULLETINS_BACKEND") from error
 
 
 def _publish(root: Path, backend: str) -> None:
@@ -116,8 +125,7 @@ def _publish(root: Path, backend: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as a JSON object.")
 @click.option("--queries", is_flag=True,
               help="Also list the queries of the query log that found nothing (to add synonyms or dictionary words).")
-@click.option("--backend", default=None, envvar="BULLETINS_BACKEND", metavar="sphinxql://HOST:PORT",
-              help="Show what this cluster serves (its published generation) instead [env BULLETINS_BACKEND].")
+@backend_option("Show what this cluster serves (its published generation) instead.")
 def stats(index_dir: Path | None, as_json: bool, queries: bool, backend: str | None = None) -> None:
     """Show what the index holds: articles, bulletins, dates, districts, years, its query vocabulary, how it
     was built, and whether its files are sound (exit status 1 when they are not). With --backend, what the
@@ -125,10 +133,9 @@ def stats(index_dir: Path | None, as_json: bool, queries: bool, backend: str | N
     from index.stats import index_stats
     from index.store import IndexError_
     from search.errors import IndexUnavailable
-    from webui.cli_serve import check_backend
 
     try:
-        if check_backend(backend):
+        if backend:
             figures = _cluster_stats(config.index_dir(index_dir), backend)
         else:
             figures = index_stats(config.index_dir(index_dir))

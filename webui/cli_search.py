@@ -13,6 +13,7 @@ from index import config
 from search.errors import IndexUnavailable, QueryError
 from search.request import SearchRequest
 from search.results import SearchResults
+from webui.cli_build import backend_option
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -20,8 +21,7 @@ _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 @click.command()
 @click.argument("query", nargs=-1)
 @click.option("--index", "index_dir", type=click.Path(), default=None, help="Index folder (default: BULLETINS_INDEX).")
-@click.option("--backend", default=None, envvar="BULLETINS_BACKEND", metavar="sphinxql://HOST:PORT",
-              help="Search this cluster instead of the index folder [env BULLETINS_BACKEND].")
+@backend_option("Search this cluster instead of the index folder.")
 @click.option("--district", multiple=True, help="Only this district (repeatable; 市级 for city level).")
 @click.option("--year", multiple=True, help="Only this year (repeatable).")
 @click.option("--from", "date_from", default="", help="Earliest date, e.g. 2021-01-01.")
@@ -42,7 +42,6 @@ def search(query: tuple[str, ...], index_dir: str | None, district: tuple[str, .
     """Search bulletins for QUERY (terms are ANDed; "phrase", -exclude, OR, (groups), 标题:term)."""
     from index.dictionary import use_compact_dictionary
     from search.engine import Engine
-    from webui.cli_serve import check_backend
 
     use_compact_dictionary()
     params = {"q": " ".join(query), "district": list(district), "year": list(year), "from": date_from,
@@ -51,7 +50,7 @@ def search(query: tuple[str, ...], index_dir: str | None, district: tuple[str, .
               "correct": "off" if no_correct else "on"}
     try:
         request = SearchRequest.from_params(params)
-        engine = Engine(config.index_dir(index_dir), backend=check_backend(backend))
+        engine = Engine(config.index_dir(index_dir), backend=backend)
         try:
             results = engine.search(request)
         finally:

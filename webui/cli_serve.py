@@ -14,6 +14,7 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from webui.auth import access_controlled
+from webui.cli_build import backend_option
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -56,9 +57,8 @@ def default_workers() -> int:
 @click.option("--allow", multiple=True, envvar="BULLETINS_ALLOW", metavar="NETWORK",
               help="Only these addresses or CIDR networks may connect (repeatable) [env BULLETINS_ALLOW].")
 @click.option("--behind-proxy", is_flag=True, help="Trust one reverse proxy's X-Forwarded-For and -Proto.")
-@click.option("--backend", default=None, envvar="BULLETINS_BACKEND", metavar="sphinxql://HOST:PORT",
-              help="Search this Sphinx/Manticore cluster's coordinator instead of the index folder "
-                   "(docs/scale-out.md) [env BULLETINS_BACKEND].")
+@backend_option("Search this Sphinx/Manticore cluster's coordinator instead of the index folder "
+                "(docs/scale-out.md).")
 def serve(index: Path | None, host: str, port: int, workers: int | None, threads: int, users_file: Path | None,
           trust_header: str | None, allow: tuple[str, ...], behind_proxy: bool, backend: str | None = None) -> None:
     """Serve the web UI and JSON API until interrupted (gunicorn: worker processes x threads).
@@ -70,7 +70,6 @@ def serve(index: Path | None, host: str, port: int, workers: int | None, threads
     from index.config import index_dir
 
     index_folder = str(index_dir(index))
-    backend = check_backend(backend)
     try:
         listener = listen(host, port)
     except OSError as error:
@@ -163,19 +162,6 @@ def is_loopback(host: str) -> bool:
 def _warm_up_worker(worker: object) -> None:
     """In each worker, before it takes requests: open the index and load the dictionaries."""
     warm_up(worker.wsgi)  # type: ignore[attr-defined]
-
-
-def check_backend(backend: str | None) -> str | None:
-    """The backend address, None for the index folder; a malformed one is a usage error (exit 2)."""
-    from search.sphinxql.connection import parse_address
-
-    if not backend:
-        return None
-    try:
-        parse_address(backend)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--backend / $BULLETINS_BACKEND") from error
-    return backend
 
 
 def note_missing_index(index: str) -> None:

@@ -8,21 +8,20 @@ import click
 
 from index import config
 from search.errors import IndexUnavailable
+from webui.cli_build import backend_option
 
 
 @click.command()
 @click.option("--index", "index_dir", type=click.Path(), default=None, help="Index folder (default: BULLETINS_INDEX).")
-@click.option("--backend", default=None, envvar="BULLETINS_BACKEND", metavar="sphinxql://HOST:PORT",
-              help="Search this cluster instead of the index folder [env BULLETINS_BACKEND].")
+@backend_option("Search this cluster instead of the index folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the table and counts as JSON.")
 def themes(index_dir: str | None, as_json: bool, backend: str | None = None) -> None:
     """Show the theme table (BULLETINS_THEMES or the bundled one) with article counts; exit 3 when some
     rows or terms of the table were skipped."""
     from search.engine import Engine
-    from webui.cli_serve import check_backend
 
     try:
-        engine = Engine(config.index_dir(index_dir), backend=check_backend(backend))
+        engine = Engine(config.index_dir(index_dir), backend=backend)
         try:
             overview = engine.theme_overview()
         finally:
