@@ -76,7 +76,6 @@ _LATIN_RUNS = re.compile(r"[a-zü']+|[^a-zü']+")
 _PINYIN_TERM = re.compile(r"[a-zü'\u3400-\u4dbf\u4e00-\u9fff]+")
 
 
-
 @dataclass
 class Assistance:
     """What the engine shows beside (or instead of) the results of a query."""
@@ -100,22 +99,20 @@ def assist(view: View, synonyms: Synonyms | None, request: SearchRequest, node: 
     if vocabulary is None or node is None:
         return Assistance()
 
-    def count(other: SearchRequest) -> int:
-        return count_many([other])[0]
     title = request.scope == "title"
 
-    def matches(proposal: Node) -> int:
-        return view.occurrences(proposal, title)
+    def count(other: SearchRequest) -> int:
+        return count_many([other])[0]
 
     def occurs(text: str) -> bool:
-        return matches(Leaf(text)) > 0
+        return view.occurrences(Leaf(text), title) > 0
 
     assistant = Assistant(vocabulary, synonyms, view.live_count, occurs)
     proposals = assistant.corrections(node) if total < FEW_RESULTS else []
     if not proposals and total == 0:
         assistant.occurs = lambda text: False
         proposals = assistant.corrections(node, one_at_a_time=True)
-    # How often each proposal's terms occur together (no filters), from sparse document lists where it can.
+    # How often each proposal's terms occur together (no filters), counted by the view in one go.
     together = view.occurrences_many(proposals, title)
     best_q, best_total = None, 0
     for proposal, found in zip(proposals, together):
