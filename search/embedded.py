@@ -82,9 +82,6 @@ class EmbeddedBackend:
                 self._snapshot = None
 
 
-_vocabulary_lock = threading.Lock()
-
-
 class EmbeddedView:
     """One call's use of a snapshot (see the module docstring)."""
 
@@ -191,19 +188,7 @@ class EmbeddedView:
 
     def vocabulary(self) -> Vocabulary | None:
         """Opened once per snapshot (None when the generation has none or it is unreadable)."""
-        snapshot = self.snapshot
-        found = getattr(snapshot, "_assist_vocabulary", False)
-        if found is not False:
-            return found
-        with _vocabulary_lock:
-            found = getattr(snapshot, "_assist_vocabulary", False)
-            if found is False:
-                try:
-                    found = open_vocabulary(snapshot.path)
-                except VocabularyError:
-                    found = None
-                snapshot._assist_vocabulary = found
-        return found
+        return self.snapshot.derived("vocabulary", None, lambda: _open_vocabulary(self.snapshot.path))
 
     def figures(self) -> dict[str, Any]:
         return {**generation_figures(self.snapshot.segments),
@@ -211,6 +196,13 @@ class EmbeddedView:
 
     def built_at(self) -> str:
         return self.snapshot.meta.built_at
+
+
+def _open_vocabulary(path: Path) -> Vocabulary | None:
+    try:
+        return open_vocabulary(path)
+    except VocabularyError:
+        return None
 
 
 def _ranked(snapshot: Snapshot, passing: np.ndarray, match: Match, request: SearchRequest, relevance: bool,
