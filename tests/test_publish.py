@@ -15,6 +15,8 @@ from click.testing import CliRunner
 from index import schema as f
 from index.store import IndexLocation
 from index.writer import build
+from search.engine import Engine
+from search.request import SearchRequest
 from search.snapshot import Snapshot
 from search.sphinxql import publish as publish_module
 from search.sphinxql.cluster import kill_node, start_node, stop_cluster, stop_node, store_topology
@@ -363,4 +365,24 @@ def test_more_shards_move_each_moved_article_in_one_flip(workspace: tuple[Path, 
         assert placement(grown, 1) == {article: shard_of(article, 2) for article in documents}
         assert view(grown.backend, 2) == view(grown.backend, 1) == documents
     finally:
+        stop_cluster(grown.directory)
+
+
+def test_a_running_server_names_a_missing_shard_of_a_grown_cluster(workspace: tuple[Path, Path],
+                                                                   sphinx_cluster: Callable[..., Any]) -> None:
+    """A server that searched the 2-shard cluster follows it to 3 shards: the new shard, down, is missing."""
+    _, index = workspace
+    grown = sphinx_cluster(shards=3, mirrors=0)
+    engine = Engine(index, backend=grown.backend)
+    try:
+        store_topology(dataclasses.replace(grown.topology, shards=grown.topology.shards[:2]), grown.topology.address)
+        publish(index, grown.backend, Themes())
+        assert not engine.search(SearchRequest()).partial
+        store_topology(grown.topology, grown.topology.address)
+        publish(index, grown.backend, Themes())
+        kill_node(grown.directory, 2, "primary")
+        result = engine.search(SearchRequest())
+        assert result.partial and result.missing_shards == [2]
+    finally:
+        engine.close()
         stop_cluster(grown.directory)

@@ -219,7 +219,12 @@ class SphinxBackend:
 
     @contextmanager
     def view(self) -> Iterator[SphinxView]:
+        """The published generation; the cached topology is read again when the generation was published to
+        another number of shards (a grown cluster), so failed agents map to the shards that exist now."""
         state = self.state()
+        with self._lock:
+            if self._topology is not None and len(self._topology.shards) != state.get("shards"):
+                self._topology = None
         yield SphinxView(self, state)
 
     def close(self) -> None:
